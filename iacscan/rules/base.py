@@ -1,0 +1,144 @@
+"""What a rule is, how it is registered, and what it receives.
+
+A rule is a function decorated with ``@rule(...)`` in a module of ``iacscan.rules``.
+Its docstring is its documentation (``iacscan rules ID`` prints it) and must have the
+sections ``What it finds``, ``Why it matters``, ``Failing example``, ``Passing example``
+and ``Fix``. The function receives a ``Context`` and yields ``Finding`` objects, built
+with ``ctx.finding(...)`` so that metadata, severity overrides and remediation are applied
+in one place.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from iacscan.findings import Finding, Severity
+from iacscan.model import Location
+
+if TYPE_CHECKING:
+    from iacscan.graph import EstateGraph
+    from iacscan.model import Estate
+    from iacscan.ruleset import Ruleset
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """How to fix a finding in each place users fix things. Templates may use
+    ``{resource}``, ``{live_id}``, ``{protocol}``, ``{ports}``, ``{peer}`` and any key of
+    the finding's ``details``; a missing key leaves the placeholder as written."""
+
+    summary: str
+    console: str = ""
+    cli: str = ""
+    boto3: str = ""
+    terraform: str = ""
+    cloudformation: str = ""
+
+    def render(self, values: dict[str, Any]) -> dict[str, str]:
+        safe = _SafeDict({k: str(v) for k, v in values.items()})
+        out = {}
+        for key in ("summary", "console", "cli", "boto3", "terraform", "cloudformation"):
+            text = getattr(self, key)
+            if text:
+                out[key] = text.format_map(safe)
+        return out
+
+
+class _SafeDict(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    title: str
+    severity: Severity
+    family: str  # parse | sg | env | net | aws | drift
+    remediation: Remediation
+    doc: str
+    options: dict[str, Any] = field(default_factory=dict)  # defaults; rulesets override
+    module: str = ""
+
+
+CheckFn = Callable[["Context"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class RegisteredRule:
+    meta: RuleMeta
+    check: CheckFn
+
+
+REGISTRY: dict[str, RegisteredRule] = {}
+
+
+def rule(
+    id: str,
+    title: str,
+    severity: Severity,
+    family: str,
+    remediation: Remediation,
+    options: dict[str, Any] | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register the decorated check function under ``id`` (ids are unique and permanent)."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        if id in REGISTRY:
+            raise RuntimeError(f"rule id {id} registered twice")
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        meta = RuleMeta(id, title, severity, family, remediation, doc, dict(options or {}), fn.__module__)
+        REGISTRY[id] = RegisteredRule(meta, fn)
+        return fn
+
+    return register
+
+
+@dataclass
+class Context:
+    """What a rule sees: the model, the graph, its ruleset options, and a finding factory."""
+
+    estate: Estate
+    graph: EstateGraph
+    ruleset: Ruleset
+    meta: RuleMeta
+    options: dict[str, Any]
+    severity: Severity
+
+    def finding(
+        self,
+        *,
+        resource: str,
+        uid: str,
+        location: Location,
+        message: str,
+        details: dict[str, Any] | None = None,
+        severity: Severity | None = None,
+        environment: str | None = None,
+        extra: dict[str, Any] | None = None,
+        path: list[str] | None = None,
+        live_id: str = "",
+    ) -> Finding:
+        """A finding of this rule. ``severity`` overrides the rule's for this finding
+        only (e.g. SG101 is critical on admin ports) unless the ruleset pinned one."""
+        details = dict(details or {})
+        sev = severity if severity is not None and not self.ruleset.pins_severity(self.meta.id) else self.severity
+        values: dict[str, Any] = {"resource": resource, "live_id": live_id or "<group-id>", **details}
+        return Finding(
+            rule_id=self.meta.id, severity=sev, title=self.meta.title, message=message,
+            resource=resource, file=location.file, line=location.line, uid=uid,
+            environment=environment, details=details, extra=dict(extra or {}),
+            path=list(path or []), remediation=self.meta.remediation.render(values),
+            scope=uid.split("#", 1)[0] if "#" in uid else location.file,
+        )
+
+
+def iter_rules() -> Iterator[RegisteredRule]:
+    """Every registered rule, sorted by id (imports the rule modules first)."""
+    from iacscan.rules import load_all
+
+    load_all()
+    for rule_id in sorted(REGISTRY):
+        yield REGISTRY[rule_id]

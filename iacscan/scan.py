@@ -1,0 +1,93 @@
+"""The scan pipeline: discover → parse → environments → graph → rules → findings."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iacscan.discover import discover, relative
+from iacscan.environments import assign_environments
+from iacscan.findings import Finding, Severity
+from iacscan.graph import EstateGraph
+from iacscan.model import Estate, Location
+from iacscan.rules.base import Context, iter_rules
+from iacscan.ruleset import Ruleset
+
+
+@dataclass
+class ScanOptions:
+    var_files: list[Path] = field(default_factory=list)
+    parameter_file: Path | None = None
+    plan: Path | None = None
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    estate: Estate
+    graph: EstateGraph
+    findings: list[Finding]
+    rule_errors: list[str] = field(default_factory=list)  # internal errors of rules (bugs)
+
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        return [{"file": e.file, "message": e.message} for e in self.estate.errors]
+
+
+def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
+    """Parse everything under ``paths`` into one estate (no rules run)."""
+    from iacscan.parsers import cloudformation, terraform
+
+    found = discover(root, paths)
+    estate = Estate(root=str(root))
+    estate.merge(terraform.parse_terraform(root, found.terraform_dirs, options.var_files))
+    estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
+    if options.plan is not None:
+        from iacscan.parsers import plan
+
+        estate.merge(plan.parse_plan(root, options.plan))
+    for link in found.skipped_links:
+        estate.files.append(relative(root, link))
+    estate.files = sorted(set(estate.files))
+    return estate
+
+
+def run_rules(estate: Estate, ruleset: Ruleset) -> ScanResult:
+    """Assign environments, build the graph, and run every enabled rule."""
+    assign_environments(estate, ruleset.environments)
+    graph = EstateGraph(estate)
+    findings: list[Finding] = []
+    rule_errors: list[str] = []
+    for registered in iter_rules():
+        meta = registered.meta
+        if not ruleset.enabled(meta.id):
+            continue
+        settings = ruleset.settings(meta.id)
+        ctx = Context(estate, graph, ruleset, meta, {**meta.options, **settings.options},
+                      settings.severity or meta.severity)
+        try:
+            findings.extend(registered.check(ctx))
+        except Exception:  # a rule's bug must not take the others down
+            rule_errors.append(f"{meta.id}: {traceback.format_exc()}")
+            findings.append(_internal_error(ctx, meta.id))
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(Path(estate.root), estate, graph, findings, rule_errors)
+
+
+def _internal_error(ctx: Context, rule_id: str) -> Finding:
+    return Finding(
+        rule_id="IAC003", severity=Severity.HIGH, title="A rule failed inside iacscan",
+        message=f"rule {rule_id} raised an internal error; its findings are missing. "
+                "Please report this with the output of 'iacscan scan --debug'.",
+        resource=rule_id, file="", line=0, details={"rule": rule_id},
+    )
+
+
+def scan(root: Path, paths: list[Path], ruleset: Ruleset, options: ScanOptions | None = None) -> ScanResult:
+    """Scan ``paths`` (relative locations are reported against ``root``)."""
+    estate = load_estate(root, paths, options or ScanOptions())
+    return run_rules(estate, ruleset)
+
+
+def location_of(file: str, line: int) -> Location:
+    return Location(file=file, line=line)
