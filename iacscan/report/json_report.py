@@ -1,0 +1,67 @@
+"""The JSON report: the machine contract of DESIGN.md ("JSON output"), version 1.
+
+Deterministic: findings sorted (file, line, rule id, resource), keys in a fixed order,
+UTF-8 text kept as is (``ensure_ascii=False``), two-space indent, a final newline.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from iacscan import __version__
+from iacscan.findings import Finding
+from iacscan.model import json_ready
+from iacscan.report import sorted_findings, summary
+
+if TYPE_CHECKING:
+    from iacscan.scan import ScanResult
+
+FORMAT_VERSION = 1
+
+
+def document(result: ScanResult) -> dict[str, Any]:
+    """The report as plain data (the keys in the contract's order)."""
+    return {
+        "version": FORMAT_VERSION,
+        "tool": {"name": "iacscan", "version": __version__},
+        "summary": summary(result),
+        "findings": [finding_dict(f) for f in sorted_findings(result)],
+        "errors": [{"file": e.file, "message": e.message} for e in result.estate.errors],
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """One finding in the contract's shape."""
+    return {
+        "rule_id": finding.rule_id,
+        "severity": finding.severity.value,
+        "title": finding.title,
+        "message": finding.message,
+        "resource": finding.resource,
+        "file": finding.file,
+        "line": finding.line,
+        "environment": finding.environment,
+        "fingerprint": finding.fingerprint,
+        "details": plain(finding.details),
+        "path": [str(step) for step in finding.path],
+        "remediation": dict(finding.remediation),
+    }
+
+
+def plain(value: Any) -> Any:
+    """``value`` with model values (Unknown, enums) turned into JSON types, key order kept."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((plain(v) for v in value), key=str)
+    value = json_ready(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def render(result: ScanResult) -> str:
+    """The JSON report text."""
+    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"

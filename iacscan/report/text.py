@@ -1,0 +1,107 @@
+"""The terminal report: findings grouped by file, then a one-line summary.
+
+Every string that comes from scanned code (file names, resources, messages, paths,
+remediation) goes through ``escape.terminal`` so it cannot drive the terminal.
+Colour (severity only) is applied when the caller says the output is a terminal.
+"""
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+from iacscan.findings import Finding, Severity
+from iacscan.model import ParseError
+from iacscan.report import SEVERITY_ORDER, sorted_findings, summary
+from iacscan.report.escape import terminal
+
+if TYPE_CHECKING:
+    from iacscan.scan import ScanResult
+
+NO_FILE = "(no file)"
+_COLOURS = {
+    Severity.CRITICAL: "\x1b[1;31m", Severity.HIGH: "\x1b[31m", Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m", Severity.INFO: "\x1b[2m",
+}
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+
+
+def render(result: ScanResult, color: bool = False) -> str:
+    """The whole text report."""
+    findings = sorted_findings(result)
+    lines: list[str] = []
+    for file, group in groupby(findings, key=lambda f: f.file):
+        lines.append(_paint(terminal(file or NO_FILE), _BOLD, color))
+        for finding in group:
+            lines.extend(finding_lines(finding, color))
+        lines.append("")
+    lines.extend(_error_lines(result.estate.errors, findings))
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def finding_lines(finding: Finding, color: bool = False) -> list[str]:
+    """A finding's line, then its path and fix (indented under it)."""
+    severity = _paint(finding.severity.value.upper(), _COLOURS[finding.severity], color)
+    head = "  ".join([
+        f"  {finding.line:>4}", severity, terminal(finding.rule_id),
+        terminal(finding.resource), terminal(finding.message),
+    ])
+    lines = [head]
+    path = path_text(finding)
+    if path:
+        lines.append(f"        path: {terminal(path)}")
+    fix = finding.remediation.get("summary")
+    if fix:
+        lines.append(f"        fix:  {terminal(fix)}")
+    return lines
+
+
+def path_text(finding: Finding) -> str:
+    """``internet -> aws_lb.web:443 -> aws_instance.app:8080`` from the hops, else the path."""
+    hops = finding.extra.get("hops")
+    if isinstance(hops, list) and hops:
+        return " -> ".join(["internet", *(_hop(h) for h in hops)])
+    return " -> ".join(str(step) for step in finding.path)
+
+
+def _hop(hop: Any) -> str:
+    if not isinstance(hop, dict):
+        return str(hop)
+    resource, protocol, ports = hop.get("resource", "?"), hop.get("protocol"), hop.get("ports")
+    if protocol == "all":
+        return f"{resource}:all"
+    if ports in (None, ""):
+        return str(resource)
+    return f"{resource}:{ports}" if protocol in (None, "", "tcp") else f"{resource}:{protocol}/{ports}"
+
+
+def _error_lines(errors: list[ParseError], findings: list[Finding]) -> list[str]:
+    """Parse errors not already shown as an IAC001 finding at the same place."""
+    shown = {(f.file, f.line) for f in findings if f.rule_id == "IAC001"}
+    missing = [e for e in errors if (e.file, e.line) not in shown]
+    if not missing:
+        return []
+    lines = [f"{len(missing)} file(s) could not be parsed:"]
+    lines.extend(f"  {terminal(e.file)}:{e.line}: {terminal(e.message)}" for e in missing)
+    return [*lines, ""]
+
+
+def summary_line(result: ScanResult) -> str:
+    """``N findings (critical: a, high: b) in F files, G security groups, W workloads``."""
+    counts = summary(result)
+    by_sev = counts["by_severity"]
+    total = sum(by_sev.values())
+    parts = ", ".join(f"{s.value}: {by_sev[s.value]}" for s in SEVERITY_ORDER if by_sev[s.value])
+    noun = "finding" if total == 1 else "findings"
+    head = f"{total} {noun} ({parts})" if parts else f"{total} {noun}"
+    return (f"{head} in {_count(counts['files'], 'file')}, "
+            f"{_count(counts['security_groups'], 'security group')}, "
+            f"{_count(counts['workloads'], 'workload')}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
