@@ -152,7 +152,8 @@ class Traffic:
     def of(cls, protocol: str, from_port: int | None, to_port: int | None) -> Traffic:
         if protocol == "all":
             return cls(everything=True)
-        return cls(by_protocol=((protocol, port_range(protocol, from_port, to_port)),))
+        ports = port_range(protocol, from_port, to_port)
+        return cls(by_protocol=((protocol, ports),) if ports else ())
 
     def ports(self, protocol: str) -> Intervals:
         if self.everything:
@@ -171,7 +172,7 @@ class Traffic:
         merged = dict(self.by_protocol)
         for proto, iv in other.by_protocol:
             merged[proto] = merged.get(proto, Intervals()).union(iv)
-        return Traffic(by_protocol=tuple(sorted(merged.items())))
+        return Traffic(by_protocol=tuple(sorted((p, iv) for p, iv in merged.items() if iv)))
 
     def intersection(self, other: Traffic) -> Traffic:
         if self.everything:
