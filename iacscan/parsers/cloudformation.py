@@ -1,0 +1,211 @@
+"""Read CloudFormation templates (YAML or JSON) into the model.
+
+Which of the YAML/JSON files are templates is decided by content: an
+``AWSTemplateFormatVersion``, a ``Transform`` naming ``AWS::Serverless``, or a
+``Resources`` mapping whose entries have ``Type: AWS::…``. Other files (CI configs,
+``package.json``, Terraform plans…) are skipped silently, most of them by a cheap text
+check before any decoding. A file that looks like a template (its text mentions
+``AWSTemplateFormatVersion`` or ``AWS::``, or it is a ``.template``) but cannot be
+decoded becomes a ``ParseError`` with the decoder's line.
+
+Decoding uses cfn-lint's decoder (short-form tags become long form; nodes carry line
+marks). Values are resolved by ``cfn_intrinsics`` against parameter defaults, overridden
+by ``--parameters FILE`` (the AWS CLI's ``[{"ParameterKey", "ParameterValue"}]`` list or
+a ``{"Parameters": {...}}`` object). Resources whose ``Condition`` is false are left out.
+Not read: ``Fn::ForEach`` (language extensions), nested stacks' contents, macros other
+than the SAM transform's ``Globals``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode_str
+
+from iacscan.discover import relative
+from iacscan.model import Direction, Estate, ParseError
+from iacscan.parsers import cfn_groups as groups
+from iacscan.parsers import cfn_network as net
+from iacscan.parsers import cfn_workloads as wl
+from iacscan.parsers.cfn_common import Builder
+from iacscan.parsers.cfn_intrinsics import NO_VALUE, TemplateContext, line_of
+
+SOURCE = "cloudformation"
+#: Larger files are only decoded when their text names AWSTemplateFormatVersion.
+_BIG = 5_000_000
+_ENV_PARAMETERS = {"environment", "env", "stage", "environmentname", "envtype"}
+
+Handler = Callable[[Builder, str, dict[str, Any], int], None]
+
+
+def _handlers() -> list[dict[str, Handler]]:
+    """Resource handlers in phases: a later phase may look at what an earlier one built."""
+    first: dict[str, Handler] = {
+        "AWS::EC2::VPC": net.build_vpc, "AWS::EC2::Subnet": net.build_subnet,
+        "AWS::EC2::RouteTable": net.build_route_table, "AWS::EC2::InternetGateway": net.build_igw,
+        "AWS::EC2::NetworkAcl": net.build_nacl, "AWS::EC2::PrefixList": net.build_prefix_list,
+        "AWS::EC2::Volume": net.build_volume, "AWS::CloudTrail::Trail": net.build_trail,
+        "AWS::Config::ConfigurationRecorder": lambda b, i, p, ln: net.build_config(b, i, p, ln, "recorder"),
+        "AWS::Config::DeliveryChannel": lambda b, i, p, ln: net.build_config(b, i, p, ln, "delivery_channel"),
+        "AWS::EC2::SecurityGroup": groups.build_group,
+        "AWS::EC2::LaunchTemplate": wl.build_launch_template,
+        "AWS::AutoScaling::LaunchConfiguration": wl.build_launch_configuration,
+    }
+    for kind, spec in wl.SPECS.items():
+        first[kind] = lambda b, i, p, ln, _k=kind, _s=spec: wl.build_spec(b, i, p, ln, _k, _s)
+    for kind in (wl.ELBV2, "AWS::ElasticLoadBalancing::LoadBalancer"):
+        first[kind] = lambda b, i, p, ln, _k=kind: wl.build_load_balancer(b, i, p, ln, _k)
+    first["AWS::Serverless::Function"] = wl.build_serverless_function
+    first["AWS::ECS::Service"] = wl.build_ecs_service
+    second: dict[str, Handler] = {
+        "AWS::EC2::Instance": wl.build_instance,
+        "AWS::RDS::DBInstance": wl.build_db_instance,
+        "AWS::AutoScaling::AutoScalingGroup": wl.build_autoscaling_group,
+        "AWS::ElasticLoadBalancingV2::Listener": wl.build_listener,
+        "AWS::EC2::SecurityGroupIngress": lambda b, i, p, ln: groups.build_standalone(b, i, p, ln, Direction.INGRESS),
+        "AWS::EC2::SecurityGroupEgress": lambda b, i, p, ln: groups.build_standalone(b, i, p, ln, Direction.EGRESS),
+        "AWS::EC2::Route": net.build_route, "AWS::EC2::SubnetRouteTableAssociation": net.build_route_association,
+        "AWS::EC2::VPCGatewayAttachment": net.build_gateway_attachment, "AWS::EC2::VPCCidrBlock": net.build_vpc_cidr,
+        "AWS::EC2::NetworkAclEntry": net.build_nacl_entry,
+        "AWS::EC2::SubnetNetworkAclAssociation": net.build_nacl_association,
+        "AWS::EC2::FlowLog": net.build_flow_log,
+    }
+    third: dict[str, Handler] = {"AWS::EC2::EIP": wl.build_eip, "AWS::EC2::EIPAssociation": wl.build_eip}
+    return [first, second, third]
+
+
+HANDLERS = _handlers()
+
+
+def is_template(data: object) -> bool:
+    """True when decoded ``data`` is a CloudFormation template."""
+    if not isinstance(data, dict):
+        return False
+    if "AWSTemplateFormatVersion" in data:
+        return True
+    transform = data.get("Transform")
+    transforms = transform if isinstance(transform, list) else [transform]
+    if any(isinstance(t, str) and t.startswith("AWS::Serverless") for t in transforms):
+        return True
+    resources = data.get("Resources")
+    if not isinstance(resources, dict):
+        return False
+    return any(isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith("AWS::")
+               for r in resources.values())
+
+
+def parse_documents(root: Path, files: list[Path], parameter_file: Path | None) -> Estate:
+    """Parse the CloudFormation templates among YAML/JSON files; skip other files silently."""
+    estate = Estate(root=str(root))
+    overrides = _load_parameter_file(root, parameter_file, estate) if parameter_file else {}
+    logging.getLogger("cfnlint").setLevel(logging.CRITICAL)
+    for path in files:
+        rel = relative(root, path)
+        try:
+            _parse_file(path, rel, overrides, estate)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the scan
+            estate.errors.append(ParseError(rel, 0, f"internal error reading this template: {exc!r}"))
+            if rel not in estate.files:
+                estate.files.append(rel)
+    return estate
+
+
+def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate) -> None:
+    is_template_name = path.name.lower().endswith(".template")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        if is_template_name:
+            estate.errors.append(ParseError(rel, 0, f"cannot read file: {exc.strerror or exc}"))
+        return
+    text = raw.decode("utf-8", errors="replace")
+    looks_cfn = is_template_name or "AWSTemplateFormatVersion" in text or "AWS::" in text
+    if not looks_cfn or ("Resources" not in text and "AWSTemplateFormatVersion" not in text):
+        return
+    if len(raw) > _BIG and "AWSTemplateFormatVersion" not in text:
+        return
+    if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
+        estate.errors.append(ParseError(rel, 0, "the file is not valid UTF-8"))
+        estate.files.append(rel)
+        return
+    data, matches = decode_str(text)
+    if data is None or matches:
+        first = matches[0] if matches else None
+        line = int(getattr(first, "linenumber", 0) or 0)
+        message = getattr(first, "message", "") or "the template could not be decoded"
+        estate.errors.append(ParseError(rel, line, f"cannot decode template: {message}"))
+        estate.files.append(rel)
+        return
+    if not is_template(data):
+        return
+    estate.files.append(rel)
+    estate.sources.add(SOURCE)
+    estate.merge(build_template(data, rel, overrides))
+
+
+def build_template(data: dict[str, Any], rel: str, overrides: dict[str, str]) -> Estate:
+    """The model of one decoded template (``rel``: its path relative to the scan root)."""
+    estate = Estate()
+    ctx = TemplateContext(data, overrides)
+    builder = Builder(ctx=ctx, file=rel, estate=estate, env_hint=_env_hint(ctx))
+    resources = ctx.resources
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            continue  # Fn::ForEach and other non-resource entries
+        if ctx.exists(str(logical_id)) is False:
+            continue
+        props = resource.get("Properties")
+        line = line_of(logical_id, line_of(resource))
+        resolved = ctx.resolve(props, line) if isinstance(props, dict) else {}
+        if resolved is NO_VALUE or not isinstance(resolved, dict):
+            resolved = {}
+        builder.resources[str(logical_id)] = (str(resource["Type"]), resolved, line)
+    for phase in HANDLERS:
+        for logical_id, (rtype, props, line) in builder.resources.items():
+            handler = phase.get(rtype)
+            if handler is not None:
+                handler(builder, logical_id, props, line)
+    groups.finish_groups(builder)
+    return estate
+
+
+def _env_hint(ctx: TemplateContext) -> str | None:
+    for name, value in ctx.parameters.items():
+        if name.lower() in _ENV_PARAMETERS and isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _load_parameter_file(root: Path, path: Path, estate: Estate) -> dict[str, str]:
+    """Parameter values from an AWS CLI / CodePipeline parameter file."""
+    rel = relative(root, path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        line = getattr(exc, "lineno", 0) or 0
+        estate.errors.append(ParseError(rel, int(line), f"cannot read parameter file: {exc}"))
+        return {}
+    if isinstance(data, dict) and isinstance(data.get("Parameters"), dict):
+        return {str(k): _param_text(v) for k, v in data["Parameters"].items()}
+    if isinstance(data, list):
+        out: dict[str, str] = {}
+        for item in data:
+            if isinstance(item, dict) and "ParameterKey" in item and "ParameterValue" in item:
+                out[str(item["ParameterKey"])] = _param_text(item["ParameterValue"])
+        return out
+    estate.errors.append(ParseError(rel, 1, "parameter file is neither a list of ParameterKey/ParameterValue "
+                                            "nor an object with Parameters"))
+    return {}
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
