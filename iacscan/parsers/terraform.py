@@ -1,0 +1,240 @@
+"""Terraform HCL loader: module directories → evaluated resource instances → the model.
+
+A directory is one module (every ``*.tf`` and ``*.tf.json`` in it, each file parsed once).
+Every given directory that no other given directory calls as a local module is a root;
+a root is evaluated with its variable defaults, ``terraform.tfvars``(``.json``),
+``*.auto.tfvars``(``.json``) and the ``--var-file``s, and its module calls are followed
+(local sources directly, remote ones through ``.terraform/modules/modules.json`` when
+``terraform init`` has run). Resources inside modules get ``module.x.`` addresses.
+
+Supported: variables, locals, outputs, string templates and expressions (``hcl_eval``),
+``count``/``for_each`` on resources, data sources and modules, ``dynamic`` blocks,
+references to stated resource attributes. Not supported: provider schemas (computed
+attributes are ``ResourceRef``), override files (``*_override.tf`` are read as ordinary
+files, a duplicate declaration keeps the first), variable type conversion and validation.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from iacscan.discover import inside, relative
+from iacscan.model import Estate, Location, ParseError, Unknown, Unresolved, make_uid
+from iacscan.parsers.tf_files import Block, load_tfvars
+from iacscan.parsers.tf_module import ModuleDef, read_module
+from iacscan.parsers.tf_scope import ModuleScope, Thunk
+from iacscan.parsers.tf_types import ResourceInstance
+from iacscan.parsers.tf_values import Step, safe_eval
+
+MAX_MODULE_DEPTH = 20
+RECURSION_LIMIT = 20000
+
+
+def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path]) -> Estate:
+    """Parse Terraform module directories under root into the model."""
+    from iacscan.parsers import tf_model  # built separately; imported when first needed
+
+    instances, errors, unresolved, files = load_instances(root, dirs, var_files)
+    estate = tf_model.build_estate(instances, root, files)
+    estate.errors.extend(errors)
+    estate.unresolved.extend(unresolved)
+    estate.files = sorted(set(estate.files) | set(files))
+    estate.sources.add("terraform")
+    return estate
+
+
+def load_instances(
+    root: Path, dirs: list[Path], var_files: list[Path],
+) -> tuple[list[ResourceInstance], list[ParseError], list[Unresolved], list[str]]:
+    """The evaluated resource instances of every root module among dirs (+ parse errors,
+    unresolved notes, files read)."""
+    loader = Loader(root)
+    with _recursion_limit(RECURSION_LIMIT):
+        given = [_norm(d) for d in dirs]
+        for directory in given:
+            loader.module(directory)
+        overrides = [loader.read_tfvars(path) for path in var_files]
+        for directory in find_roots(loader, given):
+            loader.load_root(directory, overrides)
+    return loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files))
+
+
+def _norm(path: Path) -> Path:
+    return Path(os.path.normpath(os.path.abspath(path)))
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    """Deep chains of locals and modules recurse; raise Python's limit while loading."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def is_local_source(source: Any) -> bool:
+    """True for ``./x`` and ``../x`` module sources (read from disk directly)."""
+    return isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
+
+
+def find_roots(loader: Loader, dirs: list[Path]) -> list[Path]:
+    """The given dirs that no other given dir calls as a local module."""
+    called: set[Path] = set()
+    for directory in dirs:
+        for call in loader.module(directory).calls.values():
+            source = call.attrs.get("source")
+            if is_local_source(source):
+                target = _norm(directory / str(source))
+                if target != directory:
+                    called.add(target)
+    return [directory for directory in dirs if directory not in called]
+
+
+class _NoScope:
+    """Scope of ``.tfvars`` values: literals only."""
+
+    def resolve(self, traversal: tuple[Step, ...]) -> Any:
+        return Unknown(f"a .tfvars value cannot refer to {'.'.join(map(str, traversal))}")
+
+
+class Loader:
+    """Reads module directories (each once) and evaluates root modules."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = _norm(root)
+        self.modules: dict[Path, ModuleDef] = {}
+        self.manifests: dict[Path, dict[str, str]] = {}
+        self.instances: list[ResourceInstance] = []
+        self.errors: list[ParseError] = []
+        self.unresolved: list[Unresolved] = []
+        self.files: list[str] = []
+
+    def rel(self, path: Path) -> str:
+        return relative(self.root, path)
+
+    def module(self, directory: Path) -> ModuleDef:
+        """The parsed module in ``directory`` (cached)."""
+        found = self.modules.get(directory)
+        if found is None:
+            found = self.modules[directory] = read_module(directory, self.rel)
+            self.errors.extend(found.errors)
+            self.files.extend(found.files)
+        return found
+
+    # --- variables -------------------------------------------------------------------
+    def read_tfvars(self, path: Path) -> dict[str, Any]:
+        """Variable values of one tfvars file (a broken file is a ParseError, no values)."""
+        rel = self.rel(_norm(path))
+        self.files.append(rel)
+        try:
+            values = load_tfvars(path)
+        except Exception as exc:  # noqa: BLE001 - bad input becomes a ParseError
+            self.errors.append(ParseError(rel, getattr(exc, "line", 0) or getattr(exc, "lineno", 0) or 0,
+                                          f"cannot read variable file: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"))
+            return {}
+        if path.name.lower().endswith(".json"):
+            return values
+        return {name: safe_eval(value, _NoScope()) for name, value in values.items()}
+
+    def root_tfvars(self, directory: Path) -> list[dict[str, Any]]:
+        """Values of the tfvars files Terraform loads automatically, in its order."""
+        names = ["terraform.tfvars", "terraform.tfvars.json"]
+        try:
+            autos = sorted(p.name for p in directory.iterdir()
+                           if p.name.endswith((".auto.tfvars", ".auto.tfvars.json")) and p.is_file())
+        except OSError:
+            autos = []
+        paths = [directory / name for name in names if (directory / name).is_file()]
+        return [self.read_tfvars(path) for path in paths + [directory / name for name in autos]]
+
+    # --- evaluation ------------------------------------------------------------------
+    def load_root(self, directory: Path, overrides: list[dict[str, Any]]) -> None:
+        """Evaluate one root module and collect its resource instances."""
+        module = self.module(directory)
+        values: dict[str, Any] = {}
+        for layer in [*self.root_tfvars(directory), *overrides]:
+            values.update(layer)
+        inputs: dict[str, Thunk] = {name: _const(value) for name, value in values.items()
+                                    if name in module.variables}
+        scope = ModuleScope(self, module, "", inputs)
+        try:
+            self.collect(scope)
+        except RecursionError:
+            self.errors.append(ParseError(module.rel, 0, "module nests too deeply to evaluate"))
+
+    def collect(self, scope: ModuleScope) -> None:
+        """Instances of every resource and data block of ``scope`` and its module calls."""
+        root_rel = scope.root.module.rel
+        for mode, table in (("managed", scope.module.resources), ("data", scope.module.data)):
+            for (typ, name), block in table.items():
+                for inst in scope.expansion(mode, typ, name).instances:
+                    attrs = {attr: scope.instance_attr(block, inst, attr) for attr in scope.attr_names(block)}
+                    lines = dict(block.attr_lines)
+                    for child in block.blocks:
+                        lines.setdefault(child.labels[0] if child.kind == "dynamic" and child.labels
+                                         else child.kind, child.line)
+                    self.instances.append(ResourceInstance(
+                        uid=make_uid(root_rel, inst.address), address=inst.address, type=typ, name=name,
+                        mode=mode, scope=root_rel, module_path=scope.prefix, attrs=attrs,
+                        location=Location(block.file, block.line), attr_lines=lines))
+        for name in scope.module.calls:
+            for inst in scope.calls_expansion(name).instances:
+                if inst.child is not None:
+                    self.collect(inst.child)
+
+    # --- Host protocol ---------------------------------------------------------------
+    def note(self, scope: ModuleScope, address: str, what: str, reason: str, block: Block) -> None:
+        """Record a value that could not be resolved (IAC002)."""
+        root_rel = scope.root.module.rel
+        self.unresolved.append(Unresolved(address, make_uid(root_rel, address), what, reason,
+                                          Location(block.file, block.line)))
+
+    def child(self, caller: ModuleScope, name: str, call: Block) -> ModuleDef | Unknown:
+        """The module a call loads, or why it cannot be read."""
+        source = call.attrs.get("source")
+        if caller.depth + 1 > MAX_MODULE_DEPTH:
+            return Unknown(f"module {name} nests deeper than {MAX_MODULE_DEPTH} modules")
+        if not isinstance(source, str) or "${" in source:
+            return Unknown(f"module {name} has no literal source")
+        if is_local_source(source):
+            target: Path | None = _norm(caller.module.dir / source)
+        else:
+            target = self.downloaded(caller.root.module.dir, ".".join((*caller.calls, name)))
+            if target is None:
+                return Unknown(f"module {name} (source {source}) is not downloaded; "
+                               "run terraform init to let iacscan read it")
+        if not target.is_dir() or not inside(self.root, target):
+            return Unknown(f"module {name} source {source} is not a directory inside the scanned root")
+        if target in caller.lineage:
+            return Unknown(f"module {name} (source {source}) calls itself (module cycle)")
+        return self.module(target)
+
+    def downloaded(self, root_dir: Path, key: str) -> Path | None:
+        """Where ``terraform init`` put module ``key`` (``.terraform/modules/modules.json``)."""
+        manifest = self.manifests.get(root_dir)
+        if manifest is None:
+            manifest = self.manifests[root_dir] = _read_manifest(root_dir)
+        found = manifest.get(key)
+        return _norm(root_dir / found) if found is not None else None
+
+
+def _const(value: Any) -> Thunk:
+    return lambda: value
+
+
+def _read_manifest(root_dir: Path) -> dict[str, str]:
+    path = root_dir / ".terraform" / "modules" / "modules.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return {}
+    entries = data.get("Modules") if isinstance(data, dict) else None
+    return {str(e["Key"]): str(e["Dir"]) for e in entries or []
+            if isinstance(e, dict) and isinstance(e.get("Key"), str) and isinstance(e.get("Dir"), str)}
