@@ -338,6 +338,9 @@ class Estate:
     #: which sources contributed (terraform, cloudformation, plan, live); AWS403/404 only
     #: judge a configuration when it is a whole account's, see those rules.
     sources: set[str] = field(default_factory=set)
+    #: account-level EBS encryption by default (``aws_ebs_encryption_by_default``): True/False
+    #: when the configuration says, None when it does not (AWS401).
+    ebs_default_encryption: bool | None = None
 
     _COLLECTIONS = (
         "groups", "workloads", "vpcs", "subnets", "route_tables", "internet_gateways",
@@ -352,6 +355,8 @@ class Estate:
         self.errors.extend(other.errors)
         self.unresolved.extend(other.unresolved)
         self.sources |= other.sources
+        if other.ebs_default_encryption is not None:
+            self.ebs_default_encryption = other.ebs_default_encryption
 
     def find_group(self, ref: str) -> SecurityGroup | None:
         """The group a rule or workload names: by uid first, then by live id."""
