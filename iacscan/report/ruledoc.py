@@ -8,6 +8,7 @@ example`` and ``Fix``; a line holding only a section name becomes a Markdown hea
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable
 
 from iacscan.rules.base import Remediation, RuleMeta
@@ -16,7 +17,6 @@ _SECTION = re.compile(
     r"^\s*(?:#+\s*)?(What it finds|Why it matters|Failing example|Passing example|Fix|References|"
     r"Options|Notes?|Limitations)\s*:?\s*$", re.IGNORECASE)
 _UNDERLINE = re.compile(r"^\s*([-=~^])\1{2,}\s*$")
-_HEADING = re.compile(r"^#+\s+")
 
 #: Remediation fields: (key, label, code-block language or "" for prose).
 REMEDIATION_FIELDS = (
@@ -27,27 +27,50 @@ REMEDIATION_FIELDS = (
 
 
 def doc_markdown(text: str, level: int = 3) -> str:
-    """A rule docstring with its section lines turned into headings of ``level``."""
-    out: list[str] = []
+    """A rule docstring as Markdown: section lines become headings of ``level`` and the
+    example sections become fenced code blocks (unless they are fenced already)."""
+    parts: list[str] = []
+    for name, body in _sections(text):
+        if name:
+            parts.append(f"{'#' * level} {name}")
+        content = textwrap.dedent("\n".join(body)).strip("\n")
+        if name.lower().endswith("example") and content and "```" not in content:
+            content = f"```{_language(content)}\n{content}\n```"
+        if content:
+            parts.append(content)
+    return "\n\n".join(parts).strip()
+
+
+def _sections(text: str) -> list[tuple[str, list[str]]]:
+    """The docstring cut at its section lines: ``[(name or "", lines), ...]``."""
+    sections: list[tuple[str, list[str]]] = [("", [])]
     for line in text.splitlines():
-        if _UNDERLINE.match(line) and out and out[-1].startswith("#"):
-            continue
         match = _SECTION.match(line)
         if match:
-            out.extend([] if not out or not out[-1] else [""])
-            out.extend([f"{'#' * level} {match.group(1)}", ""])
-        elif _HEADING.match(line):
-            out.append(_HEADING.sub("#" * level + " ", line))
-        else:
-            out.append(line)
-    return "\n".join(out).strip()
+            sections.append((match.group(1)[:1].upper() + match.group(1)[1:], []))
+        elif not (_UNDERLINE.match(line) and sections[-1][0] and not sections[-1][1]):
+            sections[-1][1].append(line)
+    return [(name, body) for name, body in sections if name or any(ln.strip() for ln in body)]
+
+
+def _language(code: str) -> str:
+    if re.search(r"^\s*(resource|data|module|variable|locals)\b", code, re.MULTILINE):
+        return "hcl"
+    if re.search(r"^\s*(Resources|AWSTemplateFormatVersion|Type):", code, re.MULTILINE):
+        return "yaml"
+    return ""
+
+
+def template_text(value: str) -> str:
+    """A remediation template as users read it: ``{{``/``}}`` (format escapes) shown as braces."""
+    return value.replace("{{", "{").replace("}}", "}")
 
 
 def remediation_markdown(remediation: Remediation, level: int = 3) -> str:
     """The remediation templates as Markdown (placeholders such as ``{resource}`` kept)."""
     parts = [f"{'#' * level} Remediation"]
     for key, label, lang in REMEDIATION_FIELDS:
-        value = getattr(remediation, key)
+        value = template_text(getattr(remediation, key))
         if not value:
             continue
         if lang:
@@ -101,7 +124,7 @@ def rule_text(meta: RuleMeta) -> str:
         lines.extend([f"options: {', '.join(f'{k}={v}' for k, v in sorted(meta.options.items()))}", ""])
     lines.extend([meta.doc.strip() or "(no documentation)", "", "Remediation"])
     for key, label, _ in REMEDIATION_FIELDS:
-        value = getattr(meta.remediation, key)
+        value = template_text(getattr(meta.remediation, key))
         if value:
             body = value.rstrip().replace("\n", "\n      ")
             lines.append(f"  {label}:\n      {body}" if "\n" in value.strip() else f"  {label}: {value.strip()}")

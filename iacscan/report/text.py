@@ -41,9 +41,10 @@ def render(result: ScanResult, color: bool = False) -> str:
 
 def finding_lines(finding: Finding, color: bool = False) -> list[str]:
     """A finding's line, then its path and fix (indented under it)."""
-    severity = _paint(finding.severity.value.upper(), _COLOURS[finding.severity], color)
+    severity = _paint(f"{finding.severity.value.upper():<8}", _COLOURS[finding.severity], color)
+    line = str(finding.line) if finding.line > 0 else "-"
     head = "  ".join([
-        f"  {finding.line:>4}", severity, terminal(finding.rule_id),
+        f"  {line:>4}", severity, f"{terminal(finding.rule_id):<6}",
         terminal(finding.resource), terminal(finding.message),
     ])
     lines = [head]
