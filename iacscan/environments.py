@@ -12,10 +12,17 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
-from iacscan.model import Estate, Unknown, Vpc
+from iacscan.model import Estate, Unknown, Vpc, Workload
 from iacscan.ruleset import EnvironmentConfig
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
+#: Word boundaries inside CamelCase and before digits (``ProdWebSG`` → Prod Web SG, ``prod2`` → prod 2).
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9])")
+
+
+def tokens(text: str) -> list[str]:
+    """The lower-case words of a name: split on non-alphanumerics and CamelCase humps."""
+    return [t for t in _SPLIT.split(_CAMEL.sub(" ", text).lower()) if t]
 
 
 class EnvironmentResolver:
@@ -30,7 +37,7 @@ class EnvironmentResolver:
         """The environment a name, value or path names by one of its tokens."""
         if not isinstance(text, str) or not text:
             return None
-        for token in _SPLIT.split(text.lower()):
+        for token in tokens(text):
             if token in self._token_env:
                 return self._token_env[token]
         return None
@@ -51,11 +58,17 @@ class EnvironmentResolver:
                     return found
         return None
 
-    def from_mapping(self, file: str, vpc: object) -> str | None:
+    def from_mapping(self, file: str, vpc: object, vpc_aliases: Iterable[str] = ()) -> str | None:
+        """The first mapping entry whose ``path`` glob matches the file or whose ``vpc``
+        names the VPC: by uid, by address (the uid without its scope) or by an alias
+        (the VPC's live ``vpc-…`` id)."""
+        names = {n for n in vpc_aliases if n}
+        if isinstance(vpc, str) and vpc:
+            names |= {vpc, vpc.split("#", 1)[-1]}
         for entry in self.config.mapping:
             if "path" in entry and file and fnmatch.fnmatch(file, entry["path"]):
                 return entry["environment"]
-            if "vpc" in entry and isinstance(vpc, str) and vpc in (entry["vpc"], entry["vpc"].split("#")[-1]):
+            if "vpc" in entry and entry["vpc"] in names:
                 return entry["environment"]
         return None
 
@@ -69,8 +82,9 @@ class EnvironmentResolver:
 
     def resolve(
         self, *, file: str, vpc: object, tags: dict[str, str], names: Iterable[object], hint: str | None,
+        vpc_aliases: Iterable[str] = (),
     ) -> str | None:
-        found = self.from_mapping(file, vpc) or self.from_tags(tags)
+        found = self.from_mapping(file, vpc, vpc_aliases) or self.from_tags(tags)
         if found:
             return found
         for name in names:
@@ -87,20 +101,41 @@ class EnvironmentResolver:
 def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
     """Fill ``environment`` on every VPC, group and workload of the estate.
 
-    A group or workload with no clue of its own takes its VPC's environment.
+    A group or workload with no clue of its own takes its VPC's environment (a workload
+    without a VPC of its own: the VPC of its subnets, when they agree).
     """
     resolver = EnvironmentResolver(config)
     for vpc in estate.vpcs.values():
         vpc.environment = resolver.resolve(
-            file=vpc.location.file, vpc=vpc.uid, tags=vpc.tags, names=[vpc.address], hint=None)
+            file=vpc.location.file, vpc=vpc.uid, tags=vpc.tags, names=[vpc.address], hint=None,
+            vpc_aliases=[vpc.live_id])
     for obj in [*estate.groups.values(), *estate.workloads.values()]:
         names: list[object] = [obj.name, obj.address]
-        env = resolver.resolve(file=obj.location.file, vpc=obj.vpc, tags=obj.tags, names=names, hint=obj.env_hint)
-        obj.environment = env or _vpc_env(estate, obj.vpc)
+        vpc_ref = obj.vpc if isinstance(obj.vpc, str) and obj.vpc else None
+        if vpc_ref is None and isinstance(obj, Workload):
+            vpc_ref = _subnets_vpc(estate, obj.subnets)
+        known = _find_vpc(estate, vpc_ref)
+        env = resolver.resolve(file=obj.location.file, vpc=vpc_ref, tags=obj.tags, names=names,
+                               hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [])
+        obj.environment = env or (known.environment if known else None)
 
 
-def _vpc_env(estate: Estate, vpc: object) -> str | None:
-    if isinstance(vpc, str):
-        found: Vpc | None = estate.vpcs.get(vpc)
-        return found.environment if found else None
-    return None
+def _find_vpc(estate: Estate, ref: object) -> Vpc | None:
+    """The model VPC a reference names, by uid or by live id."""
+    if not isinstance(ref, str) or not ref:
+        return None
+    found = estate.vpcs.get(ref)
+    if found is None:
+        found = next((v for v in estate.vpcs.values() if v.live_id and v.live_id == ref), None)
+    return found
+
+
+def _subnets_vpc(estate: Estate, subnets: list[str | Unknown]) -> str | None:
+    """The one VPC reference all the known subnets share, else None."""
+    refs = set()
+    for ref in subnets:
+        subnet = estate.subnets.get(ref) if isinstance(ref, str) else None
+        if subnet is None or not isinstance(subnet.vpc, str):
+            return None
+        refs.add(subnet.vpc)
+    return refs.pop() if len(refs) == 1 else None
