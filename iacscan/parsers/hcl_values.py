@@ -1,0 +1,206 @@
+"""Value helpers shared by the HCL evaluator and its functions: conversions, equality,
+indexing, and the handling of values that are not known (``Unknown``, ``ResourceRef``).
+
+Terraform values map onto Python as: string → ``str``, number → ``int`` (when integral)
+or ``float``, bool → ``bool``, null → ``None``, list/tuple/set → ``list`` (sets sorted),
+map/object → ``dict``. ``Unknown`` and ``ResourceRef`` stand for values not known before
+apply.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from iacscan.model import Unknown
+from iacscan.parsers.tf_types import ResourceRef
+
+MAX_ITEMS = 100_000
+MAX_STRING = 1_000_000
+_NUMBER_TEXT = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*")
+
+
+class EvalError(Exception):
+    """An expression cannot be evaluated (a type error, a missing key, bad arguments)."""
+
+
+class UnknownResult(Exception):
+    """Raised inside a function to make its whole result the given ``Unknown``."""
+
+    def __init__(self, unknown: Unknown) -> None:
+        super().__init__(unknown.reason)
+        self.unknown = unknown
+
+
+def as_unknown(value: Any) -> Unknown | None:
+    """``value`` itself when Unknown; an Unknown naming it when a ResourceRef; else None."""
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, ResourceRef):
+        return Unknown(f"{value.address}.{value.attribute} is known only after apply")
+    return None
+
+
+def deep_unknown(value: Any, depth: int = 0) -> Unknown | None:
+    """The first Unknown (or ResourceRef, as Unknown) anywhere inside ``value``."""
+    found = as_unknown(value)
+    if found is not None or depth > 64:
+        return found
+    if isinstance(value, list):
+        items: Any = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return None
+    for item in items:
+        found = deep_unknown(item, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def need_known(value: Any) -> Any:
+    """Return ``value`` or raise ``UnknownResult`` when it (or anything in it) is not known."""
+    found = deep_unknown(value)
+    if found is not None:
+        raise UnknownResult(found)
+    return value
+
+
+def is_number(value: Any) -> bool:
+    """True for int/float but not bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def norm_number(value: int | float) -> int | float:
+    """Integral finite floats become ints."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise EvalError("result is not a number")
+        if value.is_integer() and abs(value) < 2**63:
+            return int(value)
+    return value
+
+
+def to_number(value: Any) -> int | float:
+    """Terraform number conversion: numbers, and strings holding a decimal number."""
+    if is_number(value):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        text = value.strip()
+        if "." in text or "e" in text or "E" in text:
+            return norm_number(float(text))
+        return int(text)
+    raise EvalError(f"a number is required, got {describe(value)}")
+
+
+def to_int(value: Any) -> int:
+    """A whole number."""
+    number = to_number(value)
+    if isinstance(number, float):
+        raise EvalError(f"a whole number is required, got {number}")
+    return number
+
+
+def to_bool(value: Any) -> bool:
+    """Terraform bool conversion: bools and the strings ``true``/``false``."""
+    if isinstance(value, bool):
+        return value
+    if value == "true" or value == "false":
+        return value == "true"
+    raise EvalError(f"a bool is required, got {describe(value)}")
+
+
+def format_number(value: int | float) -> str:
+    """Numbers as Terraform prints them (``5``, ``1.5``)."""
+    value = norm_number(value)
+    if isinstance(value, int):
+        return str(value)
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def to_string(value: Any) -> str:
+    """Terraform string conversion of a primitive value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_number(value):
+        return format_number(value)
+    raise EvalError(f"a string is required, got {describe(value)}")
+
+
+def describe(value: Any) -> str:
+    """A short type name for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def hcl_equal(left: Any, right: Any) -> bool:
+    """Terraform ``==``: no conversion between types; collections compared deeply.
+
+    Both values must be fully known (callers check ``deep_unknown`` first)."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    if is_number(left) and is_number(right):
+        return bool(left == right)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(hcl_equal, left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(hcl_equal(v, right[k]) for k, v in left.items())
+    if type(left) is not type(right):
+        return False
+    return bool(left == right)
+
+
+def index_value(value: Any, steps: tuple[Any, ...]) -> Any:
+    """Apply attribute/index steps (str, int, or ``"*"`` for a splat) to a Python value."""
+    for i, step in enumerate(steps):
+        unknown = as_unknown(value)
+        if unknown is not None:
+            return unknown
+        if step == "*":
+            items = [] if value is None else value if isinstance(value, list) else [value]
+            return [index_value(item, steps[i + 1:]) for item in items]
+        value = _index_one(value, step)
+    return value
+
+
+def _index_one(value: Any, key: Any) -> Any:
+    """One attribute or index step."""
+    if isinstance(value, dict):
+        key = to_string(key)
+        if key not in value:
+            raise EvalError(f"no attribute or key {key!r}")
+        return value[key]
+    if isinstance(value, list):
+        if isinstance(key, str) and not _NUMBER_TEXT.fullmatch(key):
+            raise EvalError(f"cannot get attribute {key!r} of a list")
+        index = to_int(key)
+        if not 0 <= index < len(value):
+            raise EvalError(f"index {index} out of range for a list of {len(value)}")
+        return value[index]
+    if value is None:
+        raise EvalError("cannot index a null value")
+    raise EvalError(f"cannot index a {describe(value)} with {key!r}")
+
+
+def check_size(value: Any) -> Any:
+    """Refuse results too large to keep (hostile input)."""
+    if isinstance(value, (str, list, dict)) and len(value) > (
+        MAX_STRING if isinstance(value, str) else MAX_ITEMS
+    ):
+        raise EvalError("result too large")
+    return value
