@@ -1,0 +1,134 @@
+"""Which ingress rules of a group admit the whole internet, and on which traffic.
+
+A rule admits the internet alone when its peer holds all of IPv4 (``0.0.0.0/0``) or
+all of IPv6 (``::/0``); a prefix list the code defines counts with its known entries.
+Rules also admit it *together*: ``0.0.0.0/1`` and ``128.0.0.0/1`` on port 22 cover all
+of IPv4. So the traffic of all resolved ingress rules is cut into pieces (per protocol,
+at every rule's port boundary), and on each piece the addresses of the rules that
+cover it are united. Where the union is a whole address family, the rules that take
+part are: the ones that hold the whole family alone if there are any, else every rule
+of the piece with public addresses of that family (private ranges never count).
+
+``self``, group peers and prefix lists the code does not define hold no addresses
+here: they never make a rule internet-facing.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from iacscan import net
+from iacscan.model import Estate, Rule, SecurityGroup
+from iacscan.rules._sg_common import ingress, peer_addresses, traffic_of
+
+_OTHER = "*"  # every protocol other than the port-bearing ones (only protocol all covers it)
+_PORT_KEYS = ("tcp", "udp", "icmp", "icmpv6")
+
+
+@dataclass
+class Exposure:
+    """The part of one rule's traffic on which the internet is admitted."""
+
+    rule: Rule
+    spans: dict[str, net.Intervals] = field(default_factory=dict)
+    alone: bool = False  # the rule's own peer holds a whole address family
+    partners: list[Rule] = field(default_factory=list)  # other rules of the union (if not alone)
+    families: set[str] = field(default_factory=set)  # "IPv4" and/or "IPv6"
+
+    @property
+    def everything(self) -> bool:
+        """All protocols and ports (only a protocol-all rule can be exposed like this)."""
+        return _OTHER in self.spans
+
+    def ports(self, protocol: str) -> net.Intervals:
+        if self.everything:
+            return net.ALL_PORTS
+        return self.spans.get(protocol, net.Intervals())
+
+    def all_ports(self) -> bool:
+        """True on all protocols, or on every port of tcp or udp."""
+        return self.everything or any(self.ports(p) == net.ALL_PORTS for p in ("tcp", "udp"))
+
+
+@dataclass
+class _Entry:
+    rule: Rule
+    traffic: net.Traffic
+    addresses: net.AddressSet
+
+
+def _cover(traffic: net.Traffic, key: str) -> net.Intervals:
+    if traffic.everything:
+        return net.ALL_PORTS
+    if key == _OTHER:
+        return net.Intervals()
+    return traffic.ports(key)
+
+
+def _pieces(entries: list[_Entry], key: str) -> list[tuple[net.Intervals, list[_Entry]]]:
+    """Cut the key's port space at every boundary; each piece with the rules covering it."""
+    bounds: set[int] = set()
+    for entry in entries:
+        for lo, hi in _cover(entry.traffic, key).spans:
+            bounds.update((lo, hi + 1))
+    edges = sorted(bounds)
+    out = []
+    for lo, nxt in zip(edges, edges[1:]):
+        members = [e for e in entries if lo in _cover(e.traffic, key)]
+        if members:
+            out.append((net.Intervals(((lo, nxt - 1),)), members))
+    return out
+
+
+def _family(addresses: net.AddressSet, family: str) -> net.AddressSet:
+    return net.AddressSet(v4=addresses.v4) if family == "IPv4" else net.AddressSet(v6=addresses.v6)
+
+
+def _whole(addresses: net.AddressSet, family: str) -> bool:
+    return addresses.whole_v4 if family == "IPv4" else addresses.whole_v6
+
+
+def _participants(members: list[_Entry], family: str) -> tuple[list[_Entry], bool]:
+    union = net.AddressSet()
+    for entry in members:
+        union = union.union(_family(entry.addresses, family))
+    if not _whole(union, family):
+        return [], False
+    alone = [e for e in members if _whole(e.addresses, family)]
+    if alone:
+        return alone, True
+    return [e for e in members if _family(e.addresses, family).is_public()], False
+
+
+def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
+    """The ingress rules of ``group`` that admit the internet, in rule order."""
+    entries = []
+    for rule in ingress(group):
+        traffic = traffic_of(rule)
+        addresses = peer_addresses(estate, rule.peer)
+        if traffic and addresses:
+            entries.append(_Entry(rule, traffic, addresses))
+    keys = {_OTHER, *_PORT_KEYS} | {p for e in entries for p in e.traffic.protocols()}
+    found: dict[int, Exposure] = {}
+    spans: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for key in sorted(keys):
+        for piece, members in _pieces(entries, key):
+            for family in ("IPv4", "IPv6"):
+                parts, alone = _participants(members, family)
+                for entry in parts:
+                    exp = found.setdefault(id(entry.rule), Exposure(entry.rule))
+                    exp.alone = exp.alone or alone
+                    exp.families.add(family)
+                    spans[id(entry.rule)][key].extend(piece.spans)
+                    exp.partners.extend(p.rule for p in parts if p is not entry and p.rule not in exp.partners)
+    order = {id(e.rule): i for i, e in enumerate(entries)}
+    result = sorted(found.values(), key=lambda x: order[id(x.rule)])
+    for exp in result:
+        exp.spans = {k: net.Intervals.of(v) for k, v in spans[id(exp.rule)].items()}
+        if exp.alone:
+            exp.partners = []
+    return result
+
+
+def exposed_rule_ids(exposures: list[Exposure]) -> set[int]:
+    return {id(e.rule) for e in exposures}

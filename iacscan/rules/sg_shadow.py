@@ -1,0 +1,116 @@
+"""SG111: rules that another rule of the same group and direction already covers."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from iacscan import net
+from iacscan.findings import Finding, Severity
+from iacscan.model import Peer, PeerKind, Rule, SecurityGroup
+from iacscan.rules._sg_common import describe_rule, rule_details, rule_finding, target, traffic_of
+from iacscan.rules.base import Context, Remediation, rule
+
+
+def peer_covers(outer: Peer, inner: Peer) -> bool:
+    """True when every source/destination ``inner`` names is also named by ``outer``."""
+    if outer.kind is not inner.kind or outer.kind is PeerKind.UNKNOWN:
+        return False
+    if outer.kind is PeerKind.CIDR:
+        a, b = net.parse_cidr(outer.value), net.parse_cidr(inner.value)
+        return a is not None and b is not None and a.version == b.version and b.subnet_of(a)  # type: ignore[arg-type]
+    return outer.value == inner.value
+
+
+def _order(item: Rule, index: int) -> tuple[str, int, int]:
+    return (item.location.file, item.location.line, index)
+
+
+def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
+    """(shadowed rule, a rule that covers it), each shadowed rule once. Of two identical
+    rules only the later one (by file, line, position) is shadowed."""
+    entries = [(i, r, traffic_of(r)) for i, r in enumerate(group.rules)]
+    entries = [(i, r, t) for i, r, t in entries if t]
+    for i, item, traffic in entries:
+        for j, other, other_traffic in entries:
+            if i == j or other.direction is not item.direction:
+                continue
+            if not (other_traffic.covers(traffic) and peer_covers(other.peer, item.peer)):  # type: ignore[union-attr]
+                continue
+            mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)  # type: ignore[union-attr]
+            if mutual and _order(item, i) < _order(other, j):
+                continue
+            yield item, other
+            break
+
+
+@rule(
+    id="SG111", title="Duplicate or shadowed rule", severity=Severity.LOW, family="sg",
+    remediation=Remediation(
+        summary="Remove the rule {protocol} {ports} with {peer} from {resource}: another rule of the "
+                "group already admits all of it.",
+        console="EC2 console → Security Groups → select the group of {resource} → Edit inbound or "
+                "outbound rules → delete the redundant rule → Save rules.",
+        cli="aws ec2 revoke-security-group-ingress --group-id {live_id} --ip-permissions '{ip_permissions}'\n"
+            "# (revoke-security-group-egress for an egress rule)",
+        boto3='import boto3\nec2 = boto3.client("ec2")\n'
+              'ec2.revoke_security_group_ingress(GroupId="{live_id}", IpPermissions={ip_permissions})',
+        terraform="# {resource}: delete the redundant block (or the redundant entry of its\n"
+                  "# cidr_blocks list) for {protocol} {ports} with {peer}",
+        cloudformation="# {resource}: delete the redundant SecurityGroupIngress/Egress entry\n"
+                       "# for {protocol} {ports} with {peer}",
+    ),
+)
+def shadowed_rule(ctx: Context) -> Iterator[Finding]:
+    """What it finds
+    A rule that admits nothing new because another rule of the same group and direction
+    already admits all of it: the same peer (group, prefix list, ``self``) or a CIDR that
+    contains its CIDR (``10.0.0.0/8`` holds ``10.1.0.0/16``), on traffic that covers its
+    traffic (protocol all covers everything; ``tcp 0-1000`` covers ``tcp 22``). Of two
+    identical rules the later one (by file and line) is reported, once. Rules from one
+    block count too (``cidr_blocks = ["10.0.0.0/8", "10.1.0.0/16"]``). Descriptions are
+    ignored. Rules with values iacscan cannot resolve, and invalid rules (SG107), are not
+    compared.
+
+    Why it matters
+    Redundant rules hide the real policy from reviewers, make a later narrowing look
+    effective when it is not (removing the wide rule is what matters), count against the
+    rules-per-group quota, and with inline Terraform rules cause perpetual plan diffs.
+
+    Failing example
+        resource "aws_security_group" "db" {
+          ingress {
+            from_port   = 5432
+            to_port     = 5432
+            protocol    = "tcp"
+            cidr_blocks = ["10.0.0.0/8"]
+          }
+          ingress {
+            from_port   = 5432
+            to_port     = 5432
+            protocol    = "tcp"
+            cidr_blocks = ["10.1.0.0/16"]
+          }
+        }
+
+    Passing example
+        resource "aws_security_group" "db" {
+          ingress {
+            from_port   = 5432
+            to_port     = 5432
+            protocol    = "tcp"
+            cidr_blocks = ["10.1.0.0/16"]
+          }
+        }
+
+    Fix
+    Delete the redundant rule, or narrow the covering one if it is the rule that is too
+    wide.
+    """
+    for group in ctx.estate.groups.values():
+        for item, other in shadowed(group):
+            where = f"{other.location.file}:{other.location.line}" if other.location.file else target(group, other)[0]
+            msg = (f"{describe_rule(ctx.estate, item)} is already admitted by the rule at {where} "
+                   f"({describe_rule(ctx.estate, other)})")
+            extra = {"covered_by": {"resource": target(group, other)[0], "file": other.location.file,
+                                    "line": other.location.line, **rule_details(ctx.estate, other)}}
+            yield rule_finding(ctx, group, item, msg, extra=extra)
+
