@@ -26,7 +26,7 @@ from typing import Any
 from iacscan.discover import inside, relative
 from iacscan.model import Estate, Location, ParseError, Unknown, Unresolved, make_uid
 from iacscan.parsers.tf_files import Block, load_tfvars
-from iacscan.parsers.tf_module import ModuleDef, read_module
+from iacscan.parsers.tf_module import META_BLOCKS, ModuleDef, read_module
 from iacscan.parsers.tf_scope import ModuleScope, Thunk
 from iacscan.parsers.tf_types import ResourceInstance
 from iacscan.parsers.tf_values import Step, safe_eval
@@ -178,8 +178,10 @@ class Loader:
                     attrs = {attr: scope.instance_attr(block, inst, attr) for attr in scope.attr_names(block)}
                     lines = dict(block.attr_lines)
                     for child in block.blocks:
-                        lines.setdefault(child.labels[0] if child.kind == "dynamic" and child.labels
-                                         else child.kind, child.line)
+                        if child.kind == "dynamic" and child.labels:
+                            lines.setdefault(child.labels[0], child.line)
+                        elif child.kind not in META_BLOCKS:
+                            lines.setdefault(child.kind, child.line)
                     self.instances.append(ResourceInstance(
                         uid=make_uid(root_rel, inst.address), address=inst.address, type=typ, name=name,
                         mode=mode, scope=root_rel, module_path=scope.prefix, attrs=attrs,

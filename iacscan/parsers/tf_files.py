@@ -174,9 +174,17 @@ def parse_json(text: str) -> Any:
 
 
 def _line_of(value: Any, default: int) -> int:
+    if isinstance(value, list):
+        return next((item.line for item in value if getattr(item, "line", 0)), default)
     return getattr(value, "line", 0) or default
 
 
+#: Nested block types that Terraform JSON may write as a single object instead of a list.
+JSON_BLOCK_NAMES = frozenset({
+    "ingress", "egress", "root_block_device", "ebs_block_device", "vpc_config", "network_configuration",
+    "network_interface", "network_interfaces", "metadata_options", "subnet_mapping", "default_action",
+    "access_logs", "vpc_options",
+})
 LABEL_DEPTH = {"resource": 2, "data": 2, "module": 1, "variable": 1, "output": 1, "provider": 1}
 
 
@@ -216,6 +224,8 @@ def _json_block(kind: str, labels: list[str], content: dict[str, Any], rel: str,
                 for item in items:
                     block.blocks.append(_json_dynamic(label, item, rel, _line_of(item, line)))
             continue
+        if name in JSON_BLOCK_NAMES and isinstance(value, dict):
+            value = [value]  # a single nested block may be written as one object
         block.attrs[name] = value
         block.attr_lines[name] = _line_of(value, line)
         if isinstance(value, list):
