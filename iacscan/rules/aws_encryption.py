@@ -83,7 +83,7 @@ def aws401_unencrypted_volume(ctx: Context) -> Iterator[Finding]:
 
 def _finding(ctx: Context, volume: Volume) -> Finding:
     owner = ctx.estate.workloads.get(volume.owner) if volume.owner else None
-    resource = volume.address or (owner.address if owner else volume.uid)
+    resource = owner.address if owner else (volume.address or volume.uid)
     state = "encrypted = false" if volume.encrypted is False else "encryption not set"
     what = "EBS volume" if volume.kind == "ebs_volume" else f"block device ({volume.kind})"
     return ctx.finding(
