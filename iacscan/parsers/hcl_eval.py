@@ -348,9 +348,8 @@ def _try_can(name: str, args: tuple[Node, ...], scope: Scope) -> Any:
             if name == "can":
                 return False
             continue
-        unknown = as_unknown(value)
-        if unknown is not None:
-            return unknown
+        if isinstance(value, Unknown):
+            return value
         return True if name == "can" else value
     raise EvalError("no argument of try() could be evaluated")
 

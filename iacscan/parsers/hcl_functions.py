@@ -134,7 +134,8 @@ def fn_length(value: Any) -> int:
 
 def fn_coalesce(*args: Any) -> Any:
     for arg in args:
-        _known(arg)
+        if isinstance(arg, Unknown):
+            need_known(arg)
         if arg is not None and arg != "":
             return arg
     raise EvalError("no non-null, non-empty argument")

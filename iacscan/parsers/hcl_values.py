@@ -166,14 +166,24 @@ def hcl_equal(left: Any, right: Any) -> bool:
 
 
 def index_value(value: Any, steps: tuple[Any, ...]) -> Any:
-    """Apply attribute/index steps (str, int, or ``"*"`` for a splat) to a Python value."""
+    """Apply attribute/index steps (str, int, or ``"*"`` for a splat) to a Python value.
+
+    Steps into a ``ResourceRef`` extend its attribute path (``vpc_config.0.id``); a dict
+    carrying a non-empty ``address`` attribute (a whole resource object built by the
+    loader) answers a missing key with a ``ResourceRef`` to that attribute."""
     for i, step in enumerate(steps):
-        unknown = as_unknown(value)
-        if unknown is not None:
-            return unknown
+        if isinstance(value, Unknown):
+            return value
+        if isinstance(value, ResourceRef):
+            path = ".".join([value.attribute, *(str(s) for s in steps[i:])] if value.attribute
+                            else [str(s) for s in steps[i:]])
+            return ResourceRef(value.address, path)
         if step == "*":
             items = [] if value is None else value if isinstance(value, list) else [value]
             return [index_value(item, steps[i + 1:]) for item in items]
+        address = getattr(value, "address", "") if isinstance(value, dict) else ""
+        if address and isinstance(address, str) and str(step) not in value:
+            return ResourceRef(address, ".".join(str(s) for s in steps[i:]))
         value = _index_one(value, step)
     return value
 
