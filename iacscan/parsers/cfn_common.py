@@ -88,7 +88,7 @@ class Builder:
             return Unknown(f"{value} does not name a resource of type {' or '.join(types)} in this template")
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             return str(value)
-        return Unknown(f"{type(value).__name__} where an id is expected")
+        return Unknown(f"{kind_of(value)} where an id is expected")
 
     def id_list(self, value: Any, types: tuple[str, ...]) -> list[str | Unknown]:
         """A list of ids (a single value is taken as a one-element list)."""
@@ -125,6 +125,15 @@ class Builder:
         return Unknown(f"security group named {name!r} is not declared in this template")
 
 
+def kind_of(value: Any) -> str:
+    """A value's kind in CloudFormation terms, for messages."""
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__
+
+
 def as_str(value: Any) -> str | Unknown | None:
     if value is None or isinstance(value, (str, Unknown)):
         return value
@@ -134,7 +143,7 @@ def as_str(value: Any) -> str | Unknown | None:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return Unknown(f"{type(value).__name__} where text is expected")
+    return Unknown(f"{kind_of(value)} where text is expected")
 
 
 def as_int(value: Any, what: str = "value") -> int | Unknown | None:

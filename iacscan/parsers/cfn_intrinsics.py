@@ -85,7 +85,7 @@ def _text(value: Any) -> str | Unknown | CfnRef:
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
         return str(value)
-    return Unknown(f"a {type(value).__name__} where text is expected")
+    return Unknown("a list or mapping where text is expected")
 
 
 def _concat(parts: list[Any]) -> str | Unknown:

@@ -195,13 +195,39 @@ def _interfaces(b: Builder, value: Any, group_key: str) -> tuple[list[str | Unkn
     return groups, subnets, public
 
 
+def _unique(items: list[str | Unknown]) -> list[str | Unknown]:
+    out: list[str | Unknown] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def finish_workloads(b: Builder) -> None:
+    """Give each workload without a ``VpcId`` of its own the VPC of its subnet or group."""
+    for workload in b.estate.workloads.values():
+        if workload.vpc is not None:
+            continue
+        for subnet_uid in workload.subnets:
+            subnet = b.estate.subnets.get(subnet_uid) if isinstance(subnet_uid, str) else None
+            if subnet is not None and subnet.vpc is not None:
+                workload.vpc = subnet.vpc
+                break
+        else:
+            for group_uid in workload.groups:
+                group = b.estate.groups.get(group_uid) if isinstance(group_uid, str) else None
+                if group is not None and isinstance(group.vpc, str):
+                    workload.vpc = group.vpc
+                    break
+
+
 def _tokens(options: Any) -> str | Unknown | None:
     return as_str(as_dict(options).get("HttpTokens"))
 
 
 def build_instance(b: Builder, logical_id: str, props: dict[str, Any], line: int) -> None:
     """``AWS::EC2::Instance`` (groups by id and by name, interfaces, launch template)."""
-    groups = b.id_list(props.get("SecurityGroupIds"), (SG,)) + b.group_names(props.get("SecurityGroups"))
+    groups = _unique(b.id_list(props.get("SecurityGroupIds"), (SG,)) + b.group_names(props.get("SecurityGroups")))
     nic_groups, nic_subnets, public = _interfaces(b, props.get("NetworkInterfaces"), "GroupSet")
     groups += [g for g in nic_groups if g not in groups]
     subnets = b.id_list(props.get("SubnetId"), (SUBNET,)) + nic_subnets
@@ -224,7 +250,7 @@ def build_instance(b: Builder, logical_id: str, props: dict[str, Any], line: int
 def build_launch_template(b: Builder, logical_id: str, props: dict[str, Any], line: int) -> None:
     """``AWS::EC2::LaunchTemplate`` (its ``LaunchTemplateData``)."""
     data = as_dict(props.get("LaunchTemplateData"))
-    groups = b.id_list(data.get("SecurityGroupIds"), (SG,)) + b.group_names(data.get("SecurityGroups"))
+    groups = _unique(b.id_list(data.get("SecurityGroupIds"), (SG,)) + b.group_names(data.get("SecurityGroups")))
     nic_groups, subnets, public = _interfaces(b, data.get("NetworkInterfaces"), "Groups")
     groups += [g for g in nic_groups if g not in groups]
     add_workload(b, logical_id, LT, line, props, groups=groups, subnets=subnets, public=public,

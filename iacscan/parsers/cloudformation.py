@@ -169,6 +169,7 @@ def build_template(data: dict[str, Any], rel: str, overrides: dict[str, str]) ->
             if handler is not None:
                 handler(builder, logical_id, props, line)
     groups.finish_groups(builder)
+    wl.finish_workloads(builder)
     return estate
 
 

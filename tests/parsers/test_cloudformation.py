@@ -1,0 +1,313 @@
+"""The CloudFormation parser: exact model records from the fixtures in
+``fixtures/parsers/cloudformation`` (uids, lines, rules, peers, workloads, network)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iacscan.model import (
+    Direction, Estate, NaclEntry, ParseError, Peer, PeerKind, Route, Rule, SecurityGroup, Tier, Unknown,
+)
+from iacscan.parsers.cloudformation import build_template, is_template, parse_documents
+from tests.helpers import CORPUS, FIXTURES
+
+HERE = FIXTURES / "parsers" / "cloudformation"
+IN, OUT = Direction.INGRESS, Direction.EGRESS
+
+
+def parse(*names: str, parameters: str | None = None) -> Estate:
+    return parse_documents(HERE, [HERE / n for n in names], HERE / parameters if parameters else None)
+
+
+def rows(group: SecurityGroup) -> list[tuple[object, ...]]:
+    """A group's rules as (direction, protocol, from, to, peer kind, peer value, line, origin)."""
+    return [(r.direction, r.protocol, r.from_port, r.to_port, r.peer.kind, r.peer.value or r.peer.unknown,
+             r.location.line, r.origin_address) for r in group.rules]
+
+
+# -- security groups and rules ---------------------------------------------------------
+
+def test_inline_rules_protocols_ports_and_lines() -> None:
+    estate = parse("groups.yaml")
+    web = estate.groups["groups.yaml#WebSG"]
+    assert (web.address, web.name, web.description, web.vpc, web.tags) == ("WebSG", "web", "Web tier", "vpc-0abc",
+                                                                          {"Team": "web"})
+    assert (web.location.file, web.location.line, web.source) == ("groups.yaml", 10, "cloudformation")
+    assert rows(web) == [
+        (IN, "tcp", 443, 443, PeerKind.CIDR, "0.0.0.0/0", 20, ""),
+        (IN, "tcp", 22, 22, PeerKind.CIDR, "203.0.113.7/32", 25, ""),  # "6", "22" and a Ref
+        (IN, "all", None, None, PeerKind.CIDR, "::/0", 29, ""),
+        (IN, "udp", 53, 53, PeerKind.CIDR, "10.0.0.0/8", 31, ""),  # "17"; host bits normalised
+        (IN, "tcp", 80, 80, PeerKind.PREFIX_LIST, "pl-12345", 94, "ByName"),  # GroupName: web
+    ]
+    assert web.rules[0].description == "HTTPS"
+    assert web.rules[4].origin == "groups.yaml#ByName"
+    assert estate.sources == {"cloudformation"} and estate.files == ["groups.yaml"]
+
+
+def test_group_references_in_every_form() -> None:
+    app = parse("groups.yaml").groups["groups.yaml#AppSG"]
+    assert rows(app) == [
+        (IN, "tcp", 8080, 8080, PeerKind.GROUP, "groups.yaml#WebSG", 40, ""),  # !Ref
+        (IN, "tcp", 8443, 8443, PeerKind.GROUP, "groups.yaml#WebSG", 44, ""),  # !GetAtt X.GroupId
+        (IN, "tcp", 9000, 9000, PeerKind.GROUP, "groups.yaml#WebSG", 48, ""),  # Fn::GetAtt: "X.GroupId"
+        (IN, "tcp", 9001, 9001, PeerKind.UNKNOWN, Unknown("parameter ExternalGroup has no value"), 53, ""),
+        (IN, "tcp", 9002, 9002, PeerKind.UNKNOWN,
+         Unknown("Fn::ImportValue shared-bastion-sg comes from another stack"), 57, ""),
+        (OUT, "tcp", 443, 443, PeerKind.CIDR, "10.0.0.0/8", 62, ""),  # one entry, two peers
+        (OUT, "tcp", 443, 443, PeerKind.PREFIX_LIST, "groups.yaml#S3List", 62, ""),
+        (IN, "all", None, None, PeerKind.SELF, None, 88, "AppSelf"),  # standalone, names its own group
+    ]
+
+
+def test_standalone_rules_merge_and_implicit_egress() -> None:
+    estate = parse("groups.yaml")
+    db = estate.groups["groups.yaml#DbSG"]
+    assert db.rules == [
+        Rule(IN, "tcp", 5432, 5432, Peer(PeerKind.GROUP, "groups.yaml#AppSG"), "postgres from app",
+             db.rules[0].location, "groups.yaml#DbIngressFromApp", "DbIngressFromApp"),
+        Rule(OUT, "tcp", 443, 443, Peer(PeerKind.GROUP, "groups.yaml#WebSG"), None,
+             db.rules[1].location, "groups.yaml#DbEgress", "DbEgress"),
+    ]
+    assert [r.location.line for r in db.rules] == [71, 80]
+    # WebSG declares no egress anywhere; AppSG inline, DbSG via a standalone egress.
+    assert {uid: g.implicit_egress for uid, g in estate.groups.items()} == {
+        "groups.yaml#WebSG": True, "groups.yaml#AppSG": False, "groups.yaml#DbSG": False}
+
+
+def test_standalone_rule_for_an_undeclared_group_is_unresolved() -> None:
+    estate = parse("groups.yaml")
+    assert [(u.resource, u.uid, u.what, u.reason, u.location.line) for u in estate.unresolved] == [
+        ("Orphan", "groups.yaml#Orphan", "group of SecurityGroupIngress",
+         "group sg-0123456789 is not declared in this template", 102)]
+    assert not any(r.origin_address == "Orphan" for g in estate.groups.values() for r in g.rules)
+    assert estate.prefix_lists["groups.yaml#S3List"].entries == ["52.216.0.0/15"]
+
+
+def test_json_template_lines_and_long_form_getatt() -> None:
+    estate = parse("template.json")
+    lb, app = estate.groups["template.json#LbSG"], estate.groups["template.json#AppSG"]
+    assert (lb.location.line, app.location.line) == (7, 29)
+    assert rows(lb) == [(IN, "tcp", 80, 80, PeerKind.CIDR, "0.0.0.0/0", 12, ""),
+                        (OUT, "tcp", 8080, 8080, PeerKind.GROUP, "template.json#AppSG", 20, "")]
+    assert rows(app) == [(IN, "tcp", 8080, 8080, PeerKind.GROUP, "template.json#LbSG", 34, "")]
+    assert (lb.implicit_egress, app.implicit_egress) == (False, True)
+    assert lb.env_hint == app.env_hint == "prod"  # parameter EnvType
+
+
+# -- intrinsic functions, conditions, parameters ---------------------------------------
+
+def test_sub_join_select_split_cidr_findinmap_with_defaults() -> None:
+    estate = parse("intrinsics.yaml")
+    assert set(estate.groups) == {"intrinsics.yaml#MixSG"}  # ProdOnlySG: condition IsProd is false
+    mix = estate.groups["intrinsics.yaml#MixSG"]
+    assert mix.name == "dev-mix-${Literal}"
+    assert mix.description == Unknown("AWS::Region is only known at deployment")
+    assert mix.env_hint == "dev"
+    assert rows(mix) == [
+        (IN, "tcp", 1, 1, PeerKind.CIDR, "10.20.0.0/16", 39, ""),  # Sub
+        (IN, "tcp", 2, 2, PeerKind.CIDR, "10.20.1.0/24", 43, ""),  # Join
+        (IN, "tcp", 3, 3, PeerKind.CIDR, "10.31.0.0/16", 47, ""),  # Select of a CommaDelimitedList
+        (IN, "tcp", 4, 4, PeerKind.CIDR, "172.16.0.0/12", 51, ""),  # FindInMap
+        (IN, "tcp", 5, 5, PeerKind.CIDR, "10.99.0.0/16", 55, ""),  # FindInMap DefaultValue
+        (IN, "tcp", 6, 6, PeerKind.CIDR, "10.40.2.0/24", 59, ""),  # Cidr
+        (IN, "tcp", 7, 7, PeerKind.CIDR, "10.50.0.0/16", 63, ""),  # Split
+        # the !If [SshOpen, ..., NoValue] entry is gone; FromPort/ToPort from !If [IsProd, ...]
+        (IN, "tcp", 8443, 8443, PeerKind.UNKNOWN,
+         Unknown("condition Undecided is undecided (parameter Unset has no value)"), 74, ""),
+        (IN, "tcp", 25, 25, PeerKind.UNKNOWN, Unknown("parameter Unset has no value"), 79, ""),
+    ]
+    assert mix.rules[7].description is None  # Description: !Ref AWS::NoValue removes it
+    assert mix.implicit_egress is True  # SecurityGroupEgress: !If [ProdOrSsh, [...], NoValue]
+
+
+def test_parameter_file_list_form_flips_conditions() -> None:
+    estate = parse("intrinsics.yaml", parameters="params-prod.json")
+    assert set(estate.groups) == {"intrinsics.yaml#MixSG", "intrinsics.yaml#ProdOnlySG"}
+    mix = estate.groups["intrinsics.yaml#MixSG"]
+    assert mix.env_hint == "prod"
+    assert rows(mix)[3] == (IN, "tcp", 4, 4, PeerKind.CIDR, "192.168.0.0/16", 51, "")
+    assert rows(mix)[7:] == [
+        (IN, "tcp", 443, 443, PeerKind.CIDR, "10.0.0.0/8", 74, ""),
+        (IN, "tcp", 25, 25, PeerKind.CIDR, "x", 79, ""),  # not a CIDR: kept as written
+        (OUT, "all", None, None, PeerKind.CIDR, "0.0.0.0/0", 85, ""),
+    ]
+    assert mix.implicit_egress is False
+
+
+def test_parameter_file_object_form_and_nested_conditions() -> None:
+    mix = parse("intrinsics.yaml", parameters="params-ssh.json").groups["intrinsics.yaml#MixSG"]
+    ssh = [row for row in rows(mix) if row[2] == 22]
+    assert ssh == [(IN, "tcp", 22, 22, PeerKind.CIDR, "0.0.0.0/0", 69, "")]  # item line inside !If
+    assert mix.rules[-1].direction is OUT  # ProdOrSsh: Or(IsProd, And(Not IsProd, OpenSsh))
+
+
+def test_broken_parameter_file_is_a_parse_error() -> None:
+    estate = parse("groups.yaml", parameters="groups.yaml")
+    assert [(e.file, e.line) for e in estate.errors] == [("groups.yaml", 1)]
+    assert "groups.yaml#WebSG" in estate.groups
+
+
+# -- workloads --------------------------------------------------------------------------
+
+def wl_rows(estate: Estate) -> dict[str, tuple[object, ...]]:
+    return {w.address: (w.kind, w.tier, w.groups, w.subnets, w.vpc, w.public, w.ports, w.location.line)
+            for w in estate.workloads.values()}
+
+
+def test_every_workload_family() -> None:
+    estate = parse("workloads.yaml")
+    sg, sub, vpc = "workloads.yaml#AppSG", "workloads.yaml#SubnetA", "workloads.yaml#Vpc"
+    app, data, web = Tier.APP, Tier.DATA, Tier.WEB
+    assert wl_rows(estate) == {
+        "Template": ("AWS::EC2::LaunchTemplate", app, [sg], [], vpc, None, [], 52),
+        "Config": ("AWS::AutoScaling::LaunchConfiguration", app, [sg], [], vpc, False, [], 76),
+        "Eni": ("AWS::EC2::NetworkInterface", app, [sg], [sub], vpc, None, [], 90),
+        "Aurora": ("AWS::RDS::DBCluster", data, [sg], [], vpc, None, [3306], 101),
+        "Cache": ("AWS::ElastiCache::CacheCluster", data, [sg], [], vpc, None, [11211], 111),
+        "Redis": ("AWS::ElastiCache::ReplicationGroup", data, [sg], [], vpc, None, [6380], 116),
+        "Alb": ("AWS::ElasticLoadBalancingV2::LoadBalancer", web, [sg], [sub], vpc, True, [443], 122),
+        "Classic": ("AWS::ElasticLoadBalancing::LoadBalancer", web, [sg], [], vpc, False, [80], 134),
+        "Fn": ("AWS::Lambda::Function", app, [sg], [sub], vpc, None, [], 143),
+        "Service": ("AWS::ECS::Service", app, [sg], [sub], vpc, True, [], 160),
+        "Eks": ("AWS::EKS::Cluster", app, [sg], [sub], vpc, None, [], 168),
+        "Search": ("AWS::OpenSearchService::Domain", data, [sg], [sub], vpc, None, [443], 175),
+        "Mount": ("AWS::EFS::MountTarget", app, [sg], [sub], vpc, None, [2049], 181),
+        "Endpoint": ("AWS::EC2::VPCEndpoint", app, [sg], [], vpc, None, [], 187),
+        "Docs": ("AWS::DocDB::DBCluster", data, [sg], [], vpc, None, [27017], 194),  # a string, not a list
+        "Warehouse": ("AWS::Redshift::Cluster", data, [sg], [], vpc, False, [5439], 198),
+        "Web": ("AWS::EC2::Instance", app, [sg, "sg-0external"], [sub], vpc, True, [], 22),  # EIP → public
+        "Bastion": ("AWS::EC2::Instance", app, [sg], [sub], vpc, True, [], 39),
+        "FromTemplate": ("AWS::EC2::Instance", app, [sg], [], vpc, None, [], 61),
+        "Asg": ("AWS::AutoScaling::AutoScalingGroup", app, [sg], [sub], vpc, None, [], 67),
+        "AsgLc": ("AWS::AutoScaling::AutoScalingGroup", app, [sg], [], vpc, False, [], 84),
+        "Db": ("AWS::RDS::DBInstance", data, [sg], [], vpc, True, [5432], 95),
+        "AuroraMember": ("AWS::RDS::DBInstance", data, [sg], [], vpc, None, [3306], 106),
+    }  # NoVpcFn (no VpcConfig) is no workload
+    assert all(w.env_hint == "staging" and w.source == "cloudformation" for w in estate.workloads.values())
+
+
+def test_images_metadata_tokens_and_volumes() -> None:
+    estate = parse("workloads.yaml")
+    info = {w.address: (w.image, w.metadata_tokens) for w in estate.workloads.values() if w.image}
+    assert info == {"Template": ("ami-0789", "required"), "Config": ("ami-0aaa", "optional"),
+                    "Web": ("ami-0123", None), "Bastion": ("ami-0456", None),
+                    "FromTemplate": ("ami-0789", "required"), "Asg": ("ami-0789", "required"),
+                    "AsgLc": ("ami-0aaa", "optional")}
+    assert [(v.uid, v.kind, v.encrypted, v.owner, v.location.line) for v in estate.volumes.values()] == [
+        ("workloads.yaml#Web.BlockDeviceMappings[0]", "ebs_block_device", True, "workloads.yaml#Web", 30),
+        ("workloads.yaml#Web.BlockDeviceMappings[1]", "ebs_block_device", None, "workloads.yaml#Web", 34),
+    ]
+
+
+def test_serverless_function_vpc_config_own_and_from_globals() -> None:
+    estate = parse("serverless.yaml")
+    assert {w.address: (w.kind, w.groups, w.subnets, w.vpc, w.location.line) for w in estate.workloads.values()} == {
+        "Own": ("AWS::Serverless::Function", ["sg-0own"], ["subnet-0bbb"], None, 14),
+        "Inherits": ("AWS::Serverless::Function", ["serverless.yaml#FnSG"], ["subnet-0aaa"], "vpc-0abc", 22),
+    }
+    assert estate.sources == {"cloudformation"}
+
+
+# -- network and account resources -------------------------------------------------------
+
+def test_network_resources() -> None:
+    estate = parse("network.yaml")
+    vpc, subnet = "network.yaml#Vpc", "network.yaml#Public"
+    assert estate.vpcs[vpc].cidrs == ["10.1.0.0/16", "10.2.0.0/16"] and estate.vpcs[vpc].tags == {"Name": "main"}
+    sub = estate.subnets[subnet]
+    assert (sub.vpc, sub.cidr, sub.map_public_ip, sub.location.line) == (vpc, "10.1.0.0/24", True, 14)
+    table = estate.route_tables["network.yaml#Routes"]
+    assert (table.vpc, table.subnets) == (vpc, [subnet])
+    assert table.routes == [Route("0.0.0.0/0", "igw", "network.yaml#Igw"), Route("::/0", "nat", "nat-0123")]
+    assert estate.internet_gateways["network.yaml#Igw"].vpc == vpc
+    acl = estate.nacls["network.yaml#Acl"]
+    assert (acl.vpc, acl.subnets) == (vpc, [subnet])
+    assert acl.entries == [
+        NaclEntry(90, False, "tcp", "deny", "0.0.0.0/0", 22, 22, acl.entries[0].location),
+        NaclEntry(100, True, "all", "allow", "::/0", None, None, acl.entries[1].location),
+    ]
+    assert [e.location.line for e in acl.entries] == [53, 62]
+
+
+def test_account_resources() -> None:
+    estate = parse("network.yaml")
+    assert [(v.uid, v.kind, v.encrypted) for v in estate.volumes.values()] == [
+        ("network.yaml#Disk", "ebs_volume", None)]
+    assert [(f.address, f.target) for f in estate.flow_logs.values()] == [("Logs", "network.yaml#Vpc")]
+    assert [(c.address, c.kind) for c in estate.config_recorders.values()] == [
+        ("Recorder", "recorder"), ("Channel", "delivery_channel")]
+    trail = estate.trails["network.yaml#Trail"]
+    assert (trail.multi_region, trail.log_validation, trail.logging, trail.location.line) == (False, True, True, 95)
+
+
+# -- what is a template, and what is broken ---------------------------------------------
+
+def test_other_yaml_and_json_are_skipped_silently() -> None:
+    other = sorted((HERE / "other").iterdir())
+    estate = parse_documents(HERE, other, None)
+    assert (estate.errors, estate.files, estate.sources, estate.groups) == ([], [], set(), {})
+
+
+def test_broken_templates_are_parse_errors_with_lines() -> None:
+    broken = sorted((HERE / "broken").iterdir())
+    estate = parse_documents(HERE, broken, None)
+    assert [(e.file, e.line) for e in estate.errors] == [
+        ("broken/bad.template", 5), ("broken/duplicate.yaml", 3), ("broken/syntax.yaml", 10),
+        ("broken/unclosed.json", 6)]
+    assert all(e.message.startswith("cannot decode template: ") for e in estate.errors)
+    assert "Duplicate found 'Same'" in estate.errors[1].message
+    # a .template without AWSTemplateFormatVersion is still read by its Resources
+    assert list(estate.vpcs) == ["broken/app.template#A"]
+
+
+def test_is_template() -> None:
+    assert is_template({"AWSTemplateFormatVersion": "2010-09-09"})
+    assert is_template({"Transform": ["AWS::Serverless-2016-10-31"], "Resources": {}})
+    assert is_template({"Resources": {"A": {"Type": "AWS::S3::Bucket"}}})
+    assert not is_template({"Resources": ["a.yaml"]})
+    assert not is_template({"format_version": "1.2", "planned_values": {}})
+    assert not is_template(["AWSTemplateFormatVersion"])
+
+
+def test_wrong_shapes_never_crash() -> None:
+    data = {
+        "Resources": {
+            "G": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+                "GroupDescription": ["not", "text"], "SecurityGroupIngress": "oops", "SecurityGroupEgress": [
+                    None, {"IpProtocol": "tcp", "FromPort": "http", "ToPort": None, "CidrIp": 10},
+                    {"Fn::Unknown": 1}]}},
+            "I": {"Type": "AWS::EC2::Instance", "Properties": {"SecurityGroupIds": "sg-1", "NetworkInterfaces": "x",
+                                                              "BlockDeviceMappings": [{"Ebs": {"Encrypted": "maybe"}}]}},
+            "R": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": None},
+            "L": {"Type": "AWS::Lambda::Function", "Properties": {"VpcConfig": "nope"}},
+            "Bad": "not a resource",
+            "Fn::ForEach::Things": ["X", ["a"], {"T${X}": {"Type": "AWS::EC2::VPC"}}],
+            "Loop": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+                "VpcId": {"Fn::GetAtt": ["Loop", "VpcId"]}, "GroupName": {"Fn::Select": ["x", {"Ref": "Nope"}]},
+                "SecurityGroupIngress": [{"IpProtocol": {"Fn::Join": [1, 2]}, "CidrIp": {"Fn::Sub": 5}}]}},
+        }
+    }
+    estate = build_template(data, "t.yaml", {})
+    group = estate.groups["t.yaml#G"]
+    assert group.description == Unknown("list where text is expected")
+    assert [(r.protocol, r.from_port, r.to_port, r.peer) for r in group.rules] == [
+        ("tcp", Unknown("FromPort 'http' is not a number"), None, Peer(PeerKind.CIDR, "10"))]  # not a CIDR: kept for SG107
+    assert estate.workloads["t.yaml#I"].groups == ["sg-1"]
+    assert estate.volumes["t.yaml#I.BlockDeviceMappings[0]"].encrypted == Unknown("Encrypted 'maybe' is not a boolean")
+    loop = estate.groups["t.yaml#Loop"]
+    assert isinstance(loop.vpc, Unknown) and isinstance(loop.name, Unknown)
+    assert [(r.protocol, r.peer.kind) for r in loop.rules] == [(loop.rules[0].protocol, PeerKind.UNKNOWN)]
+    assert isinstance(loop.rules[0].protocol, Unknown)
+    assert {u.resource for u in estate.unresolved} == {"G", "R"}
+
+
+@pytest.mark.skipif(not (CORPUS / "aws-cloudformation-templates").is_dir(), reason="corpus not present")
+def test_corpus_templates_parse_without_errors() -> None:
+    root = CORPUS / "aws-cloudformation-templates"
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json", ".template"))
+    estate = parse_documents(root, files, None)
+    assert estate.errors == []
+    assert len(estate.files) >= 290 and len(estate.groups) > 100 and len(estate.workloads) > 200
+    assert all(isinstance(e, ParseError) for e in estate.errors)
