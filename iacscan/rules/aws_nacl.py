@@ -24,8 +24,9 @@ _PORT_PROTOCOLS = ("tcp", "udp")
     family="aws",
     options={"ephemeral_from": 1024},
     remediation=Remediation(
-        summary="Narrow entry {rule_number} of {resource}: admit {cidr} only on the ports the "
-                "subnet serves publicly, or add a lower-numbered deny entry for {ports}.",
+        summary="Narrow inbound entry {rule_number} of {resource} (admits {cidr} on {ports}): admit the "
+                "internet only on the ports the subnet serves publicly, and refuse sensitive ports with "
+                "lower-numbered deny entries.",
         console="VPC console → Network ACLs → select the ACL → Inbound rules → Edit inbound rules → "
                 "change rule {rule_number} to the needed ports (or add a deny rule with a lower "
                 "number for the sensitive ports) → Save changes.",
@@ -144,7 +145,8 @@ def _judge(ctx: Context, nacl: NetworkAcl, entry: NaclEntry, earlier: list[NaclE
     cidr = normalize_cidr(str(entry.cidr)) or str(entry.cidr)
     return ctx.finding(
         resource=nacl.address, uid=nacl.uid, location=entry.location,
-        message=f"network ACL {nacl.address} entry {entry.rule_number} admits {cidr} on {ports}",
+        message=f"network ACL {nacl.address} inbound entry {entry.rule_number} admits {cidr} on "
+                f"{'all traffic' if ports == 'all' else ports}",
         details={"direction": "ingress", "rule_number": entry.rule_number, "protocol": str(entry.protocol),
                  "ports": ports, "cidr": cidr, "problem": problem},
     )
