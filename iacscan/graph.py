@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
 from iacscan.model import Estate, PeerKind, Rule, SecurityGroup, Workload, is_unknown
+
+if TYPE_CHECKING:
+    from iacscan.reach import Reachability
 
 INTERNET = "internet"
 
@@ -87,6 +91,13 @@ class EstateGraph:
         if self._members.get(group_uid):
             return True
         return any(d.get("kind") == "references" for _, _, d in self.g.in_edges(group_uid, data=True))
+
+    @cached_property
+    def reach(self) -> Reachability:
+        """Flows, exposure and paths (``iacscan.reach``), built on first use."""
+        from iacscan.reach import Reachability
+
+        return Reachability(self.estate)
 
     def referenced_by(self, group_uid: str) -> list[str]:
         """Uids of the groups whose rules name this group as peer."""

@@ -217,6 +217,12 @@ def _rules(value: Any, where: str) -> dict[str, RuleSettings]:
 def _policies(value: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(p, dict) and "id" in p for p in value):
         raise RulesetError(f"{where}: 'policies' must be a list of mappings, each with an 'id'")
+    from iacscan.policies import PolicyError, parse_policies
+
+    try:
+        parse_policies(value)
+    except PolicyError as exc:
+        raise RulesetError(f"{where}: {exc}") from None
     return [dict(p) for p in value]
 
 

@@ -1,0 +1,272 @@
+"""Reachability: flows between workloads, exposure to the internet, shortest paths.
+
+Semantics (DESIGN.md "Reachability semantics", REFERENCES.md §8):
+
+- A workload's ingress is the union of its groups' ingress rules, likewise egress.
+  A workload with no group carries its VPC's default group (the declared
+  ``aws_default_security_group`` when the code has one, else AWS's default: all traffic
+  in from itself, all traffic out). Group references the code does not declare and
+  ``Unknown`` peers admit nothing.
+- Traffic from A to B is ``egress(A admits B) ∩ ingress(B admits A)``. A side admits the
+  other by group (the other carries the named group; ``self`` is the group itself), by a
+  range holding the other's addresses (its subnets' CIDRs, else its VPC's), or by a range
+  holding all of IPv4. When the other's addresses are unknown, a narrower range admits
+  it only possibly, and a possible flow never makes a path.
+- When the code says which ports a workload listens on (a database port, listener
+  ports), flows into it are cut to those ports (tcp and udp).
+- The internet reaches B when B's ingress admits all of IPv4 or all of IPv6 (a union of
+  ranges counts), its subnets' network ACLs let the traffic in, and B is publicly
+  addressable (confirmed), or might be (unconfirmed). See ``iacscan.reach_exposure``.
+
+Cost: workloads with the same groups, addresses, environment, tier, ports, subnets and
+exposure form one *signature*; flows and paths are computed between signatures and
+candidates are found through indexes (who names which group, who admits which address
+block, who admits anyone), never by comparing every pair. ``iacscan.reach_paths`` runs
+the breadth-first searches.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from iacscan.model import Direction, Estate, Tier, Workload
+from iacscan.net import AddressSet, Traffic
+from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
+from iacscan.reach_groups import (
+    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, union_all,
+)
+
+INTERNET = "internet"
+
+
+@dataclass
+class Sig:
+    """Workloads that behave identically for reachability."""
+
+    id: int
+    groups: tuple[str, ...]
+    akey: object
+    addrs: AddressSet | None
+    exposure: str
+    environment: str | None
+    tier: Tier
+    restrict: Traffic | None  # listening ports, when the code says
+    workloads: list[Workload] = field(default_factory=list)
+    groups_unknown: bool = False
+    out_anyone: Traffic = NOTHING
+    in_anyone: Traffic = NOTHING
+    in_internet: Traffic = NOTHING
+
+    @property
+    def rep(self) -> Workload:
+        """The workload that stands for the signature in paths (first by address)."""
+        return self.workloads[0]
+
+
+def listening(ports: list[int]) -> Traffic | None:
+    """tcp and udp on the given ports, or None (no restriction) when the list is empty."""
+    if not ports:
+        return None
+    out = Traffic()
+    for port in sorted(set(ports)):
+        out = out.union(Traffic.of("tcp", port, port)).union(Traffic.of("udp", port, port))
+    return out
+
+
+class Reachability:
+    """Flows and exposure of one estate, built once and shared by the NET rules."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.estate = estate
+        self.network = Network(estate)
+        resolver = PeerResolver(estate)
+        self.views: dict[str, GroupView] = {uid: compile_group(g, resolver) for uid, g in estate.groups.items()}
+        self.resolver = resolver
+        self.sigs: list[Sig] = []
+        self.sig_of: dict[str, int] = {}
+        self._declared_defaults = {g.vpc: uid for uid, g in estate.groups.items()
+                                   if g.is_default and isinstance(g.vpc, str) and g.vpc}
+        self._build_sigs()
+        self.members: dict[str, list[int]] = defaultdict(list)
+        for sig in self.sigs:
+            for uid in sig.groups:
+                self.members[uid].append(sig.id)
+        self.ingress_refs: dict[str, list[str]] = defaultdict(list)
+        for uid, view in self.views.items():
+            for peer in view.ingress.groups:
+                self.ingress_refs[peer].append(uid)
+        self.by_akey: dict[object, list[int]] = defaultdict(list)
+        for sig in self.sigs:
+            if sig.akey is not None:
+                self.by_akey[sig.akey].append(sig.id)
+        self._akey_addrs = {s.akey: s.addrs for s in self.sigs if s.akey is not None}
+        self._touch_cache: dict[AddressSet, tuple[object, ...]] = {}
+        self._cidr_cache: dict[tuple[str, Direction, object], Traffic] = {}
+        self.ingress_cidr_index = self._ingress_cidr_index()
+        self.memo: dict[object, object] = {}  # query results shared by the NET rules
+
+    # ------------------------------------------------------------ signatures
+
+    def _groups_for(self, workload: Workload) -> tuple[tuple[str, ...], bool]:
+        found: list[str] = []
+        for ref in workload.groups:
+            if isinstance(ref, str):
+                uid = self.resolver.group(ref)
+                if uid is not None and uid not in found:
+                    found.append(uid)
+        if workload.groups:
+            return tuple(sorted(found)), not found
+        return (self._default_group(workload),), False
+
+    def _default_group(self, workload: Workload) -> str:
+        vpc = workload.vpc if isinstance(workload.vpc, str) else ""
+        if vpc in self._declared_defaults:
+            return self._declared_defaults[vpc]
+        uid = f"default-sg:{vpc or 'unknown-vpc'}"
+        if uid not in self.views:
+            address = f"default security group of {self.estate.vpcs[vpc].address}" if vpc in self.estate.vpcs \
+                else "default security group"
+            self.views[uid] = default_group_view(uid, address)
+        return uid
+
+    def _build_sigs(self) -> None:
+        index: dict[tuple[object, ...], Sig] = {}
+        for workload in sorted(self.estate.workloads.values(), key=lambda w: (w.address, w.uid)):
+            groups, unknown = self._groups_for(workload)
+            akey, addrs = self.network.addresses(workload)
+            exposure = self.network.exposure(workload).state
+            restrict = listening(workload.ports)
+            subnets = tuple(str(s) for s in workload.subnets)
+            key = (groups, akey, exposure, workload.environment, workload.tier, tuple(sorted(workload.ports)),
+                   subnets, unknown)
+            sig = index.get(key)
+            if sig is None:
+                sig = Sig(len(self.sigs), groups, akey, addrs, exposure, workload.environment, workload.tier,
+                          restrict, groups_unknown=unknown)
+                self._summarise(sig, workload)
+                index[key] = sig
+                self.sigs.append(sig)
+            sig.workloads.append(workload)
+            self.sig_of[workload.uid] = sig.id
+
+    def _summarise(self, sig: Sig, workload: Workload) -> None:
+        views = [self.views[g] for g in sig.groups]
+        sig.out_anyone = union_all(v.egress.anyone for v in views)
+        sig.in_anyone = union_all(v.ingress.anyone for v in views)
+        entries = [e for v in views for e in v.ingress.entries]
+        internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
+        if internet and sig.restrict is not None:
+            internet = internet.intersection(sig.restrict)
+        acl = self.network.nacl_internet_ingress(workload) if internet else None
+        sig.in_internet = internet.intersection(acl) if acl is not None else internet
+
+    # ------------------------------------------------------------ flows
+
+    def exposure(self, workload: Workload) -> Exposure:
+        return self.network.exposure(workload)
+
+    def internet_entries(self) -> list[tuple[Sig, Traffic, bool]]:
+        """Signatures the internet reaches directly: (sig, traffic, confirmed)."""
+        out = []
+        for sig in self.sigs:
+            if sig.in_internet and sig.exposure != NONE:
+                out.append((sig, sig.in_internet, sig.exposure == CONFIRMED))
+        return out
+
+    def _cidr(self, group: str, direction: Direction, akey: object, addrs: AddressSet | None) -> Traffic:
+        """What ``group``'s narrower ranges admit of a workload at ``addrs`` (certain only)."""
+        if addrs is None:
+            return NOTHING
+        key = (group, direction, akey)
+        found = self._cidr_cache.get(key)
+        if found is None:
+            view = self.views[group]
+            side = view.ingress if direction is Direction.INGRESS else view.egress
+            found = covered_traffic(side.cidrs, lambda r: _holds(r, addrs)) if side.cidrs else NOTHING
+            self._cidr_cache[key] = found
+        return found
+
+    def flow(self, src: Sig, dst: Sig) -> Traffic:
+        """The traffic members of ``src`` may send to members of ``dst`` (certain only)."""
+        out = src.out_anyone
+        for g in src.groups:
+            egress = self.views[g].egress
+            for h in dst.groups:
+                t = egress.groups.get(h)
+                if t:
+                    out = out.union(t)
+            if egress.cidrs:
+                out = out.union(self._cidr(g, Direction.EGRESS, dst.akey, dst.addrs))
+        if not out:
+            return NOTHING
+        into = dst.in_anyone
+        for h in dst.groups:
+            ingress = self.views[h].ingress
+            for g in src.groups:
+                t = ingress.groups.get(g)
+                if t:
+                    into = into.union(t)
+            if ingress.cidrs:
+                into = into.union(self._cidr(h, Direction.INGRESS, src.akey, src.addrs))
+        result = out.intersection(into)
+        if result and dst.restrict is not None:
+            result = result.intersection(dst.restrict)
+        return result
+
+    # ------------------------------------------------------------ candidate indexes
+
+    def touching(self, addresses: AddressSet) -> tuple[object, ...]:
+        """Address keys of signatures whose addresses overlap ``addresses``."""
+        found = self._touch_cache.get(addresses)
+        if found is None:
+            found = tuple(k for k, a in self._akey_addrs.items() if a is not None and a.intersection(addresses))
+            self._touch_cache[addresses] = found
+        return found
+
+    def _ingress_cidr_index(self) -> dict[object, list[str]]:
+        index: dict[object, set[str]] = defaultdict(set)
+        for uid, view in self.views.items():
+            if not self.members.get(uid):
+                continue
+            for addresses, _ in view.ingress.cidrs:
+                for akey in self.touching(addresses):
+                    index[akey].add(uid)
+        return {k: sorted(v) for k, v in index.items()}
+
+    def senders_to(self, dst: Sig) -> set[int]:
+        """Signatures that may send to ``dst`` (a superset; ``flow`` decides)."""
+        out: set[int] = set()
+        if dst.in_anyone:
+            return {s.id for s in self.sigs}
+        for h in dst.groups:
+            ingress = self.views[h].ingress
+            for peer in ingress.groups:
+                out.update(self.members.get(peer, ()))
+            for addresses, _ in ingress.cidrs:
+                for akey in self.touching(addresses):
+                    out.update(self.by_akey[akey])
+        return out
+
+    def receivers_from(self, src: Sig) -> set[int]:
+        """Signatures ``src`` may reach by a group reference or a narrower range, on either
+        side (receivers admitting anyone, reached by ``src``'s egress to anyone, are found
+        by ``iacscan.reach_paths`` through its pools)."""
+        out: set[int] = set()
+        for g in src.groups:
+            egress = self.views[g].egress
+            for peer in egress.groups:
+                out.update(self.members.get(peer, ()))
+            for addresses, _ in egress.cidrs:
+                for akey in self.touching(addresses):
+                    out.update(self.by_akey[akey])
+            for h in self.ingress_refs.get(g, ()):
+                out.update(self.members.get(h, ()))
+        if src.akey is not None:
+            for h in self.ingress_cidr_index.get(src.akey, ()):
+                out.update(self.members.get(h, ()))
+        return out
+
+
+def _holds(ranges: AddressSet, addrs: AddressSet) -> bool:
+    """True when ``ranges`` holds every address the workload may have (per family)."""
+    return bool((addrs.v4 and ranges.v4.covers(addrs.v4)) or (addrs.v6 and ranges.v6.covers(addrs.v6)))

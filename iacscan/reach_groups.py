@@ -1,0 +1,185 @@
+"""Security groups compiled for the reachability engine.
+
+Each group becomes a ``GroupView``: per direction, the traffic admitted per peer group
+(``self`` is the group itself), the CIDR entries (prefix lists expanded into the CIDRs
+the code declares), and the traffic admitted from/to *any* address (entries whose IPv4
+part is all of IPv4). Peers that are ``Unknown``, raw ``sg-``/``pl-`` ids the code does
+not declare, and unparsable CIDRs admit nothing (they never create a path).
+
+``covered_traffic`` answers "which traffic do these (addresses, traffic) entries admit
+from a set of addresses", taking unions of ranges into account (``0.0.0.0/1`` plus
+``128.0.0.0/1`` on tcp/22 admits the whole internet on tcp/22).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from iacscan.model import Direction, Estate, PeerKind, Rule, SecurityGroup, is_unknown
+from iacscan.net import ALL_PORTS, PORT_MAX, AddressSet, Intervals, Traffic
+
+Entry = tuple[AddressSet, Traffic]
+_PORTED = ("icmp", "icmpv6", "tcp", "udp")
+NOTHING = Traffic()
+EVERYTHING = Traffic(everything=True)
+
+
+@dataclass
+class Side:
+    """One direction of a group: who it admits, on what."""
+
+    groups: dict[str, Traffic] = field(default_factory=dict)  # peer group uid → traffic
+    entries: list[Entry] = field(default_factory=list)  # every CIDR entry, all of IPv4 included
+    cidrs: list[Entry] = field(default_factory=list)  # entries that are not all of IPv4
+    anyone: Traffic = NOTHING  # admitted from/to any IPv4 address
+    internet: Traffic = NOTHING  # admitted from/to all of IPv4 or all of IPv6 (by union)
+
+    def add_group(self, uid: str, traffic: Traffic) -> None:
+        self.groups[uid] = self.groups.get(uid, NOTHING).union(traffic)
+
+
+@dataclass
+class GroupView:
+    uid: str
+    address: str
+    ingress: Side
+    egress: Side
+    virtual: bool = False  # an AWS default group the code does not declare
+
+
+def rule_traffic(rule: Rule) -> Traffic | None:
+    """The traffic one rule admits, or None when its protocol or ports are unknown."""
+    proto, lo, hi = rule.protocol, rule.from_port, rule.to_port
+    if is_unknown(proto) or is_unknown(lo) or is_unknown(hi):
+        return None
+    return Traffic.of(proto, lo, hi)
+
+
+class PeerResolver:
+    """Resolves group and prefix-list references by uid or live id, in O(1)."""
+
+    def __init__(self, estate: Estate) -> None:
+        self.groups: dict[str, str] = {uid: uid for uid in estate.groups}
+        for uid, group in estate.groups.items():
+            if group.live_id:
+                self.groups.setdefault(group.live_id, uid)
+        self.prefix_lists: dict[str, AddressSet] = {}
+        for uid, plist in estate.prefix_lists.items():
+            cidrs = AddressSet.of(e for e in plist.entries if isinstance(e, str))
+            self.prefix_lists[uid] = cidrs
+            if plist.live_id:
+                self.prefix_lists.setdefault(plist.live_id, cidrs)
+
+    def group(self, ref: str) -> str | None:
+        return self.groups.get(ref)
+
+
+def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
+    """The reachability view of one group (implicit egress included)."""
+    sides = {Direction.INGRESS: Side(), Direction.EGRESS: Side()}
+    entries: dict[Direction, list[Entry]] = {Direction.INGRESS: [], Direction.EGRESS: []}
+    for rule in group.rules:
+        traffic = rule_traffic(rule)
+        if traffic is None or not traffic:
+            continue
+        side, peer = sides[rule.direction], rule.peer
+        if peer.kind is PeerKind.SELF:
+            side.add_group(group.uid, traffic)
+        elif peer.kind is PeerKind.GROUP:
+            target = resolver.group(peer.value)
+            if target is not None:
+                side.add_group(target, traffic)
+        elif peer.kind is PeerKind.CIDR:
+            addresses = AddressSet.of([peer.value])
+            if addresses:
+                entries[rule.direction].append((addresses, traffic))
+        elif peer.kind is PeerKind.PREFIX_LIST:
+            addresses = resolver.prefix_lists.get(peer.value, AddressSet())
+            if addresses:
+                entries[rule.direction].append((addresses, traffic))
+    if group.implicit_egress:
+        entries[Direction.EGRESS].append((AddressSet.of(["0.0.0.0/0", "::/0"]), EVERYTHING))
+    for direction, side in sides.items():
+        _fill_cidrs(side, entries[direction])
+    return GroupView(group.uid, group.address, sides[Direction.INGRESS], sides[Direction.EGRESS])
+
+
+def default_group_view(uid: str, address: str) -> GroupView:
+    """AWS's default group as created: all traffic from itself in, all traffic out."""
+    ingress = Side(groups={uid: EVERYTHING})
+    egress = Side(anyone=EVERYTHING, internet=EVERYTHING)
+    return GroupView(uid, address, ingress, egress, virtual=True)
+
+
+def _fill_cidrs(side: Side, entries: list[Entry]) -> None:
+    side.entries = entries
+    anyone = NOTHING
+    for addresses, traffic in entries:
+        if addresses.whole_v4:
+            anyone = anyone.union(traffic)
+        else:
+            side.cidrs.append((addresses, traffic))
+    side.anyone = anyone
+    side.internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
+
+
+def covered_traffic(entries: list[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
+    """The traffic for which the union of the admitting entries' addresses passes ``test``.
+
+    ``test`` must be monotone (a bigger set never fails where a smaller one passes).
+    """
+    direct = NOTHING
+    for addresses, traffic in entries:
+        if test(addresses):
+            direct = direct.union(traffic)
+    union = AddressSet()
+    for addresses, _ in entries:
+        union = union.union(addresses)
+    if len(entries) < 2 or not test(union) or direct.everything:
+        return direct
+    return direct.union(_atoms(entries, test))
+
+
+def _atoms(entries: list[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
+    """Split the traffic space at every rule boundary and test each piece's addresses."""
+    protocols = sorted({p for _, t in entries for p, iv in t.by_protocol if iv})
+    out: list[tuple[str, Intervals]] = []
+    for proto in protocols:
+        cuts = {0, PORT_MAX + 1}
+        for _, traffic in entries:
+            for lo, hi in traffic.ports(proto).spans:
+                cuts |= {lo, hi + 1}
+        edges = sorted(cuts)
+        passing = []
+        for lo, nxt in zip(edges, edges[1:]):
+            union = AddressSet()
+            for addresses, traffic in entries:
+                if lo in traffic.ports(proto):
+                    union = union.union(addresses)
+            if union and test(union):
+                passing.append((lo, nxt - 1))
+        if passing:
+            out.append((proto, Intervals.of(passing)))
+    rest = AddressSet()
+    for addresses, traffic in entries:
+        if traffic.everything:
+            rest = rest.union(addresses)
+    result = Traffic(by_protocol=tuple(out))
+    if rest and test(rest):
+        # every protocol the entries do not list passes; listed ones pass as computed
+        listed = {p for p, _ in out}
+        if all(result.ports(p) == ALL_PORTS for p in protocols):
+            return EVERYTHING
+        extra = tuple((p, ALL_PORTS) for p in _PORTED if p not in listed and p not in protocols)
+        result = result.union(Traffic(by_protocol=extra))
+    return result
+
+
+def union_all(traffics: Iterable[Traffic]) -> Traffic:
+    out = NOTHING
+    for traffic in traffics:
+        if traffic:
+            out = out.union(traffic)
+            if out.everything:
+                return out
+    return out

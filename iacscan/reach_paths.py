@@ -1,0 +1,143 @@
+"""Shortest paths over the signature graph of ``iacscan.reach``.
+
+One breadth-first search visits each signature once. Its neighbours come from the
+indexes of ``Reachability.receivers_from`` plus *pools*: the not-yet-visited signatures
+that admit anyone on some traffic, keyed by that traffic. A sender whose egress admits
+anyone takes a whole pool at once when the two traffics meet, and a visited signature
+leaves its pool, so wide-open estates cost about one look per signature, not one per pair.
+
+A path is reported as the list of hops ``(signature, traffic of the hop into it)`` from
+the first workload to the target; ``hops_of`` turns it into the finding's
+``path``/``extra["hops"]`` form (``internet -> aws_lb.web:443 -> aws_instance.app:8080``).
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from iacscan.model import Tier, Workload
+from iacscan.net import ALL_PORTS, Traffic
+from iacscan.reach import INTERNET, Reachability, Sig
+
+_ORDER = ("tcp", "udp", "icmp", "icmpv6")
+
+
+@dataclass
+class Node:
+    sig: int
+    prev: int | None  # None: a start or a first hop from the internet
+    traffic: Traffic | None  # the hop into this node; None for a start
+    depth: int
+
+
+def expands(sig: Sig) -> bool:
+    """Data-tier workloads end paths: they serve, they do not relay."""
+    return sig.tier is not Tier.DATA
+
+
+def bfs(
+    reach: Reachability,
+    *,
+    starts: Iterable[int] = (),
+    first_hops: Iterable[tuple[int, Traffic]] = (),
+    expand: Callable[[Sig], bool] = expands,
+) -> dict[int, Node]:
+    """Shortest paths from ``starts`` (depth 0) and/or from outside through ``first_hops``."""
+    nodes: dict[int, Node] = {}
+    queue: deque[int] = deque()
+    pools, pool_of = _pools(reach)
+
+    def visit(sid: int, prev: int | None, traffic: Traffic | None, depth: int) -> None:
+        nodes[sid] = Node(sid, prev, traffic, depth)
+        queue.append(sid)
+        key = pool_of.get(sid)
+        if key is not None:
+            pools[key].discard(sid)
+
+    for sid in sorted(set(starts)):
+        visit(sid, None, None, 0)
+    for sid, traffic in sorted(first_hops, key=lambda h: h[0]):
+        if sid not in nodes:
+            visit(sid, None, traffic, 1)
+    while queue:
+        sid = queue.popleft()
+        sig = reach.sigs[sid]
+        if not expand(sig):
+            continue
+        depth = nodes[sid].depth + 1
+        for tid in sorted(reach.receivers_from(sig) - nodes.keys()):
+            traffic = reach.flow(sig, reach.sigs[tid])
+            if traffic:
+                visit(tid, sid, traffic, depth)
+        if sig.out_anyone:
+            for key, members in pools.items():
+                if members and key.intersection(sig.out_anyone):
+                    for tid in sorted(members):
+                        visit(tid, sid, reach.flow(sig, reach.sigs[tid]), depth)
+    return nodes
+
+
+def _pools(reach: Reachability) -> tuple[dict[Traffic, set[int]], dict[int, Traffic]]:
+    pools: dict[Traffic, set[int]] = defaultdict(set)
+    pool_of: dict[int, Traffic] = {}
+    for sig in reach.sigs:
+        if not sig.in_anyone:
+            continue
+        key = sig.in_anyone if sig.restrict is None else sig.in_anyone.intersection(sig.restrict)
+        if key:
+            pools[key].add(sig.id)
+            pool_of[sig.id] = key
+    return pools, pool_of
+
+
+def chain(nodes: dict[int, Node], sid: int) -> list[Node]:
+    """The nodes from the first one to ``sid``, in order."""
+    out = []
+    node: Node | None = nodes[sid]
+    while node is not None:
+        out.append(node)
+        node = nodes[node.prev] if node.prev is not None else None
+    return out[::-1]
+
+
+def hop_fields(traffic: Traffic) -> tuple[str, str]:
+    """(protocol, ports) for one hop: ``("tcp", "443")``, ``("all", "all")``."""
+    if traffic.everything:
+        return "all", "all"
+    protocols = {p: iv for p, iv in traffic.by_protocol if iv}
+    for proto in [*_ORDER, *sorted(protocols)]:
+        if proto in protocols:
+            iv = protocols[proto]
+            return proto, ("0-65535" if iv == ALL_PORTS else iv.describe().replace(" ", ""))
+    return "none", ""
+
+
+def hops_of(reach: Reachability, nodes: list[Node], target: Workload, from_internet: bool) -> tuple[
+        list[str], list[dict[str, str]]]:
+    """``path`` (addresses, from ``internet`` when the path starts there) and ``hops``."""
+    path = [INTERNET] if from_internet else []
+    hops = []
+    for i, node in enumerate(nodes):
+        workload = target if i == len(nodes) - 1 else reach.sigs[node.sig].rep
+        path.append(workload.address)
+        if node.traffic is not None:
+            proto, ports = hop_fields(node.traffic)
+            hops.append({"resource": workload.address, "protocol": proto, "ports": ports,
+                         "traffic": node.traffic.describe()})
+    return path, hops
+
+
+def draw(path: list[str], hops: list[dict[str, str]]) -> str:
+    """``internet -> aws_lb.web:443 -> aws_instance.app:8080``."""
+    ports = {h["resource"]: h for h in hops}
+    parts = []
+    for i, address in enumerate(path):
+        hop = ports.get(address) if (i > 0 or address != INTERNET) else None
+        if hop is None or (i == 0 and path[0] != INTERNET):
+            parts.append(address)
+        elif hop["protocol"] in ("tcp", "udp"):
+            parts.append(f"{address}:{hop['ports']}")
+        else:
+            parts.append(f"{address} ({hop['protocol']}{'/' + hop['ports'] if hop['ports'] != 'all' else ''})")
+    return " -> ".join(parts)
