@@ -61,8 +61,7 @@ class Builder:
                        location=self.loc(line)))
 
     def type_of(self, logical_id: str) -> str | None:
-        entry = self.resources.get(logical_id)
-        return entry[0] if entry else None
+        return self.ctx.resource_type(logical_id)
 
     def target(self, value: Any, types: tuple[str, ...]) -> str | None:
         """The logical id ``value`` refers to when it is a Ref/GetAtt-id to one of ``types``."""

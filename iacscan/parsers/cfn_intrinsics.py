@@ -15,17 +15,16 @@ raises on bad input: wrong shapes become ``Unknown``.
 """
 from __future__ import annotations
 
-import base64
-import ipaddress
-import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from iacscan.model import Unknown
+from iacscan.parsers import cfn_functions as fn
+from iacscan.parsers.cfn_values import (
+    NO_VALUE, CfnRef, LDict, LList, concat, intrinsic_name, line_of, section,
+)
 
-#: Marker for ``Ref: AWS::NoValue``; removed from the enclosing dict or list.
-NO_VALUE = object()
+__all__ = ["NO_VALUE", "CfnRef", "LDict", "LList", "TemplateContext", "line_of"]
 
 _MAX_DEPTH = 40
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
@@ -34,95 +33,19 @@ _PSEUDO_UNKNOWN = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Stac
                    "AWS::NotificationARNs")
 
 
-class LDict(dict):  # type: ignore[type-arg]
-    """A resolved mapping that remembers the 1-based line it was written on."""
-
-    line: int = 0
-
-
-class LList(list):  # type: ignore[type-arg]
-    """A resolved sequence that remembers the 1-based line it was written on."""
-
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class CfnRef:
-    """``Ref`` (attribute None) or ``Fn::GetAtt`` to a resource declared in the template."""
-
-    logical_id: str
-    attribute: str | None = None
-
-    def __str__(self) -> str:
-        return self.logical_id if self.attribute is None else f"{self.logical_id}.{self.attribute}"
-
-
-def line_of(node: object, default: int = 0) -> int:
-    """The 1-based line of a decoded node (or a resolved LDict/LList), else ``default``."""
-    line = getattr(node, "line", None)
-    if isinstance(line, int) and line > 0:
-        return line
-    mark = getattr(node, "start_mark", None)
-    if mark is not None and isinstance(getattr(mark, "line", None), int):
-        return int(mark.line) + 1
-    return default
-
-
-def intrinsic_name(node: object) -> str | None:
-    """``Ref``/``Fn::X``/``Condition`` when ``node`` is a one-key intrinsic mapping."""
-    if isinstance(node, dict) and len(node) == 1:
-        key = next(iter(node))
-        if isinstance(key, str) and (key == "Ref" or key.startswith("Fn::") or key == "Condition"):
-            return key
-    return None
-
-
-def _text(value: Any) -> str | Unknown | CfnRef:
-    """A scalar as CloudFormation turns it into text (booleans lower-case)."""
-    if isinstance(value, (Unknown, CfnRef)):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    return Unknown("a list or mapping where text is expected")
-
-
-def _concat(parts: list[Any]) -> str | Unknown:
-    out: list[str] = []
-    for part in parts:
-        text = _text(part)
-        if isinstance(text, CfnRef):
-            return Unknown(f"the physical id of {text} is only known after deployment")
-        if isinstance(text, Unknown):
-            return text
-        out.append(text)
-    return "".join(out)
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
 class TemplateContext:
     """One template's parameters, mappings, conditions and resources, ready to resolve."""
 
     def __init__(self, data: dict[str, Any], overrides: dict[str, str] | None = None) -> None:
         self.data = data
-        self.resources: dict[str, Any] = _section(data, "Resources")
-        self.mappings: dict[str, Any] = _section(data, "Mappings")
-        self.conditions_raw: dict[str, Any] = _section(data, "Conditions")
+        self.resources: dict[str, Any] = section(data, "Resources")
+        self.mappings: dict[str, Any] = section(data, "Mappings")
+        self.conditions_raw: dict[str, Any] = section(data, "Conditions")
         self.parameters: dict[str, Any] = {}
         self._conditions: dict[str, bool | Unknown] = {}
         self._evaluating: set[str] = set()
         self._attr_props: dict[tuple[str, str], str] = {}
-        self._load_parameters(_section(data, "Parameters"), overrides or {})
+        self._load_parameters(section(data, "Parameters"), overrides or {})
 
     # -- parameters -----------------------------------------------------------------
     def _load_parameters(self, params: dict[str, Any], overrides: dict[str, str]) -> None:
@@ -170,14 +93,14 @@ class TemplateContext:
             return Unknown(f"condition {name} refers to itself")
         self._evaluating.add(name)
         try:
-            value = self._truth(self.resolve(self.conditions_raw[name]), f"condition {name}")
+            value = self.truth(self.resolve(self.conditions_raw[name]), f"condition {name}")
         finally:
             self._evaluating.discard(name)
         self._conditions[name] = value
         return value
 
     @staticmethod
-    def _truth(value: Any, what: str) -> bool | Unknown:
+    def truth(value: Any, what: str) -> bool | Unknown:
         if isinstance(value, Unknown):
             return value
         if isinstance(value, bool):
@@ -295,7 +218,7 @@ class TemplateContext:
         meaningful = [p for p in pieces if p != ""]
         if len(meaningful) == 1 and not isinstance(meaningful[0], str):
             return meaningful[0]
-        return _concat(pieces)
+        return concat(pieces)
 
     def _sub_var(self, name: str, variables: dict[str, Any], line: int, depth: int) -> Any:
         if name in variables:
@@ -304,53 +227,6 @@ class TemplateContext:
             logical_id, attribute = name.split(".", 1)
             return self._resource_ref(logical_id, attribute, depth)
         return self._ref(name, line, depth)
-
-    def _join(self, arg: Any, line: int, depth: int) -> Any:
-        if not isinstance(arg, list) or len(arg) != 2:
-            return Unknown("Fn::Join takes [delimiter, list]")
-        delim = self.resolve(arg[0], line, depth)
-        items = self.resolve(arg[1], line, depth)
-        if isinstance(items, Unknown):
-            return items
-        if not isinstance(delim, str) or not isinstance(items, list):
-            return Unknown("Fn::Join with a non-text delimiter or a non-list")
-        if len(items) == 1 and isinstance(items[0], (CfnRef, Unknown)):
-            return items[0]
-        parts: list[Any] = []
-        for index, item in enumerate(items):
-            if index:
-                parts.append(delim)
-            parts.append(item)
-        return _concat(parts)
-
-    def _select(self, arg: Any, line: int, depth: int) -> Any:
-        if not isinstance(arg, list) or len(arg) != 2:
-            return Unknown("Fn::Select takes [index, list]")
-        index = self.resolve(arg[0], line, depth)
-        items = self.resolve(arg[1], line, depth)
-        if isinstance(items, Unknown):
-            return items
-        if isinstance(index, Unknown):
-            return index
-        number = _as_int(index)
-        if number is None or not isinstance(items, list):
-            return Unknown("Fn::Select with a bad index or a non-list")
-        if not 0 <= number < len(items):
-            return Unknown(f"Fn::Select index {number} is out of range")
-        return items[number]
-
-    def _split(self, arg: Any, line: int, depth: int) -> Any:
-        if not isinstance(arg, list) or len(arg) != 2:
-            return Unknown("Fn::Split takes [delimiter, text]")
-        delim = self.resolve(arg[0], line, depth)
-        text = self.resolve(arg[1], line, depth)
-        if isinstance(text, Unknown):
-            return text
-        if not isinstance(delim, str) or not delim or not isinstance(text, str):
-            return Unknown("Fn::Split of a non-text value")
-        out = LList(text.split(delim))
-        out.line = line
-        return out
 
     def _if(self, arg: Any, line: int, depth: int) -> Any:
         if not isinstance(arg, list) or len(arg) != 3:
@@ -366,117 +242,7 @@ class TemplateContext:
             return then
         return Unknown(f"condition {cond_name} is undecided ({cond.reason})")
 
-    def _find_in_map(self, arg: Any, line: int, depth: int) -> Any:
-        if not isinstance(arg, list) or len(arg) not in (3, 4):
-            return Unknown("Fn::FindInMap takes [map, key, key]")
-        keys = [self.resolve(a, line, depth) for a in arg[:3]]
-        default = NO_VALUE
-        if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
-            default = self.resolve(arg[3]["DefaultValue"], line, depth)
-        for key in keys:
-            if isinstance(key, Unknown):
-                return key if default is NO_VALUE else default
-            if not isinstance(key, (str, int)):
-                return Unknown("Fn::FindInMap with a non-text key")
-        node: Any = self.mappings
-        for key in keys:
-            if not isinstance(node, dict) or str(key) not in node:
-                if default is not NO_VALUE:
-                    return default
-                return Unknown(f"Fn::FindInMap {'/'.join(map(str, keys))} is not in the mappings")
-            node = node[str(key)]
-        return self.resolve(node, line, depth)
 
-    def _cidr(self, arg: Any, line: int, depth: int) -> Any:
-        if not isinstance(arg, list) or len(arg) != 3:
-            return Unknown("Fn::Cidr takes [block, count, bits]")
-        block, count, bits = (self.resolve(a, line, depth) for a in arg)
-        for value in (block, count, bits):
-            if isinstance(value, Unknown):
-                return value
-        number, size = _as_int(count), _as_int(bits)
-        try:
-            network = ipaddress.ip_network(str(block), strict=False)
-        except ValueError:
-            return Unknown(f"Fn::Cidr of {block!r}, which is not a CIDR")
-        if number is None or size is None or not 0 < size <= network.max_prefixlen:
-            return Unknown("Fn::Cidr with a bad count or size")
-        prefix = network.max_prefixlen - size
-        if prefix < network.prefixlen:
-            return Unknown("Fn::Cidr subnets larger than the block")
-        out = LList()
-        out.line = line
-        for index, subnet in enumerate(network.subnets(new_prefix=prefix)):
-            if index >= number:
-                break
-            out.append(str(subnet))
-        return out
-
-    def _simple(self, name: str, arg: Any, line: int, depth: int) -> Any:
-        value = self.resolve(arg, line, depth)
-        if name == "Fn::Base64":
-            return value if not isinstance(value, str) else base64.b64encode(value.encode()).decode()
-        if name == "Fn::Length":
-            return len(value) if isinstance(value, list) else Unknown("Fn::Length of a non-list")
-        if name == "Fn::ToJsonString":
-            if _contains_unknown(value):
-                return Unknown("Fn::ToJsonString of a value with unknown parts")
-            return json.dumps(value, separators=(",", ":"))
-        if name == "Fn::ImportValue":
-            return Unknown(f"Fn::ImportValue {value} comes from another stack")
-        return Unknown("Fn::GetAZs lists the availability zones only at deployment")
-
-    def _logic(self, name: str, arg: Any, line: int, depth: int) -> Any:
-        if name == "Condition":
-            cond = self.resolve(arg, line, depth)
-            return self.condition(cond) if isinstance(cond, str) else Unknown("Condition with a computed name")
-        if not isinstance(arg, list):
-            return Unknown(f"{name} takes a list")
-        if name == "Fn::Equals":
-            if len(arg) != 2:
-                return Unknown("Fn::Equals takes two values")
-            left, right = (self.resolve(a, line, depth) for a in arg)
-            for side in (left, right):
-                if isinstance(side, Unknown):
-                    return side
-            if _contains_unknown(left) or _contains_unknown(right):
-                return Unknown("Fn::Equals of values only known at deployment")
-            return _plain(left) == _plain(right)
-        values = [self._truth(self.resolve(a, line, depth), name) for a in arg]
-        if name == "Fn::Not":
-            if len(values) != 1:
-                return Unknown("Fn::Not takes one condition")
-            return values[0] if isinstance(values[0], Unknown) else not values[0]
-        decisive = name == "Fn::Or"  # Or: any True decides; And: any False decides
-        if any(v is decisive for v in values):
-            return decisive
-        unknown = next((v for v in values if isinstance(v, Unknown)), None)
-        return unknown if unknown is not None else not decisive
-
-
-def _plain(value: Any) -> Any:
-    """Comparable form: scalars as text (CloudFormation compares strings)."""
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    text = _text(value)
-    return text if isinstance(text, str) else value
-
-
-def _contains_unknown(value: Any) -> bool:
-    if isinstance(value, (Unknown, CfnRef)):
-        return True
-    if isinstance(value, list):
-        return any(_contains_unknown(v) for v in value)
-    if isinstance(value, dict):
-        return any(_contains_unknown(v) for v in value.values())
-    return False
-
-
-def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
-    value = data.get(name)
-    return value if isinstance(value, dict) else {}
 
 
 #: GetAtt attributes that are simply one of the resource's own properties.
@@ -492,14 +258,14 @@ _HANDLERS: dict[str, Any] = {
     "Ref": TemplateContext._ref,
     "Fn::GetAtt": TemplateContext._getatt,
     "Fn::Sub": TemplateContext._sub,
-    "Fn::Join": TemplateContext._join,
-    "Fn::Select": TemplateContext._select,
-    "Fn::Split": TemplateContext._split,
     "Fn::If": TemplateContext._if,
-    "Fn::FindInMap": TemplateContext._find_in_map,
-    "Fn::Cidr": TemplateContext._cidr,
+    "Fn::Join": fn.fn_join,
+    "Fn::Select": fn.fn_select,
+    "Fn::Split": fn.fn_split,
+    "Fn::FindInMap": fn.fn_find_in_map,
+    "Fn::Cidr": fn.fn_cidr,
 }
 for _name in ("Fn::Base64", "Fn::Length", "Fn::ToJsonString", "Fn::ImportValue", "Fn::GetAZs"):
-    _HANDLERS[_name] = lambda self, arg, line, depth, _n=_name: self._simple(_n, arg, line, depth)
+    _HANDLERS[_name] = lambda ctx, arg, line, depth, _n=_name: fn.fn_simple(ctx, _n, arg, line, depth)
 for _name in ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition"):
-    _HANDLERS[_name] = lambda self, arg, line, depth, _n=_name: self._logic(_n, arg, line, depth)
+    _HANDLERS[_name] = lambda ctx, arg, line, depth, _n=_name: fn.fn_logic(ctx, _n, arg, line, depth)

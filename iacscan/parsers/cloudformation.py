@@ -78,6 +78,7 @@ def _handlers() -> list[dict[str, Handler]]:
 
 
 HANDLERS = _handlers()
+HANDLED = frozenset(kind for phase in HANDLERS for kind in phase)
 
 
 def is_template(data: object) -> bool:
@@ -155,7 +156,7 @@ def build_template(data: dict[str, Any], rel: str, overrides: dict[str, str]) ->
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             continue  # Fn::ForEach and other non-resource entries
-        if ctx.exists(str(logical_id)) is False:
+        if resource["Type"] not in HANDLED or ctx.exists(str(logical_id)) is False:
             continue
         props = resource.get("Properties")
         line = line_of(logical_id, line_of(resource))

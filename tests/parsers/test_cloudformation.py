@@ -220,7 +220,7 @@ def test_network_resources() -> None:
     assert (sub.vpc, sub.cidr, sub.map_public_ip, sub.location.line) == (vpc, "10.1.0.0/24", True, 14)
     table = estate.route_tables["network.yaml#Routes"]
     assert (table.vpc, table.subnets) == (vpc, [subnet])
-    assert table.routes == [Route("0.0.0.0/0", "igw", "network.yaml#Igw"), Route("::/0", "nat", "nat-0123")]
+    assert table.routes == [Route("0.0.0.0/0", "igw", "network.yaml#Igw"), Route("::/0", "nat", "network.yaml#Nat")]
     assert estate.internet_gateways["network.yaml#Igw"].vpc == vpc
     acl = estate.nacls["network.yaml#Acl"]
     assert (acl.vpc, acl.subnets) == (vpc, [subnet])
