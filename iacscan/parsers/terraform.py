@@ -25,7 +25,7 @@ from typing import Any
 
 from iacscan.discover import inside, relative
 from iacscan.model import Estate, Location, ParseError, Unknown, Unresolved, make_uid
-from iacscan.parsers.tf_files import Block, load_tfvars
+from iacscan.parsers.tf_files import Block, ParseCache, load_tfvars
 from iacscan.parsers.tf_module import META_BLOCKS, ModuleDef, read_module
 from iacscan.parsers.tf_scope import ModuleScope, Thunk
 from iacscan.parsers.tf_types import ResourceInstance
@@ -111,6 +111,7 @@ class Loader:
         self.root = _norm(root)
         self.modules: dict[Path, ModuleDef] = {}
         self.manifests: dict[Path, dict[str, str]] = {}
+        self.parsed: ParseCache = {}
         self.instances: list[ResourceInstance] = []
         self.errors: list[ParseError] = []
         self.unresolved: list[Unresolved] = []
@@ -123,7 +124,7 @@ class Loader:
         """The parsed module in ``directory`` (cached)."""
         found = self.modules.get(directory)
         if found is None:
-            found = self.modules[directory] = read_module(directory, self.rel)
+            found = self.modules[directory] = read_module(directory, self.rel, self.parsed)
             self.errors.extend(found.errors)
             self.files.extend(found.files)
         return found

@@ -10,9 +10,10 @@ shape; their lines are best-effort (the line of each JSON object's ``{``).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import json.scanner
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,19 +57,35 @@ def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig")
 
 
-def load_file(path: Path, rel: str) -> FileResult:
-    """Parse one ``.tf`` or ``.tf.json`` file; any failure becomes a ``ParseError``."""
+#: Parsed files by (kind, sha256 of text): generated repos hold many identical files.
+ParseCache = dict[tuple[bool, bytes], list[Block]]
+
+
+def load_file(path: Path, rel: str, cache: ParseCache | None = None) -> FileResult:
+    """Parse one ``.tf`` or ``.tf.json`` file; any failure becomes a ``ParseError``.
+    A file whose text was parsed before (``cache``) is not parsed again."""
     try:
         text = read_text(path)
-        if path.name.lower().endswith(".json"):
-            return FileResult(blocks=json_blocks(parse_json(text), rel))
-        return FileResult(blocks=hcl_blocks(text, rel))
+        is_json = path.name.lower().endswith(".json")
+        key = (is_json, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            return FileResult(blocks=[_relocated(block, rel) for block in cached])
+        blocks = json_blocks(parse_json(text), rel) if is_json else hcl_blocks(text, rel)
+        if cache is not None:
+            cache[key] = blocks
+        return FileResult(blocks=blocks)
     except UnexpectedInput as exc:
         return FileResult(error=ParseError(rel, _error_line(exc, path), _first_line(str(exc))))
     except json.JSONDecodeError as exc:
         return FileResult(error=ParseError(rel, exc.lineno, f"invalid JSON: {exc.msg}"))
     except Exception as exc:  # noqa: BLE001 - bad input must never become a traceback
         return FileResult(error=ParseError(rel, 0, f"cannot read Terraform file: {type(exc).__name__}: {exc}"))
+
+
+def _relocated(block: Block, rel: str) -> Block:
+    """A copy of a cached block tree that names ``rel`` as its file (values are shared)."""
+    return replace(block, file=rel, blocks=[_relocated(child, rel) for child in block.blocks])
 
 
 def _error_line(exc: UnexpectedInput, path: Path) -> int:

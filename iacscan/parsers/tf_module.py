@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from iacscan.model import ParseError, Unknown
-from iacscan.parsers.tf_files import Block, load_file
+from iacscan.parsers.tf_files import Block, ParseCache, load_file
 from iacscan.parsers.tf_types import LINE, Scope
 from iacscan.parsers.tf_values import dynamic_items, safe_eval, walk
 
@@ -64,13 +64,13 @@ def tf_files(directory: Path) -> list[Path]:
                   key=lambda p: p.name)
 
 
-def read_module(directory: Path, rel_of: Callable[[Path], str]) -> ModuleDef:
+def read_module(directory: Path, rel_of: Callable[[Path], str], cache: ParseCache | None = None) -> ModuleDef:
     """Parse every Terraform file of ``directory`` (each file once) into a ``ModuleDef``."""
     module = ModuleDef(dir=directory, rel=rel_of(directory))
     for path in tf_files(directory):
         rel = rel_of(path)
         module.files.append(rel)
-        result = load_file(path, rel)
+        result = load_file(path, rel, cache)
         if result.error is not None:
             module.errors.append(result.error)
         for block in result.blocks:
@@ -90,9 +90,12 @@ class IterScope:
     def resolve(self, traversal: tuple[str | int, ...]) -> Any:
         """The iterator's key/value, else whatever the parent scope says."""
         if traversal and traversal[0] == self.name:
-            return walk(self.value, tuple(traversal[1:]), lambda rest: Unknown(
-                f"{self.name} has no attribute {'.'.join(map(str, rest))}"))
+            return walk(self.value, tuple(traversal[1:]), self._missing)
         return self.parent.resolve(traversal)
+
+
+    def _missing(self, rest: tuple[str | int, ...]) -> Any:
+        raise LookupError(f"{self.name} has no attribute {'.'.join(map(str, rest))}")
 
 
 class BlockEvaluator:

@@ -49,6 +49,7 @@ class Expansion:
 
     instances: list[Instance] = field(default_factory=list)
     keyed: bool = False
+    unknown: str = ""  # "count" / "for_each" when that value is unknown (one instance, no key)
     failure: Unknown | None = None  # module calls that cannot be loaded
 
 
@@ -74,8 +75,15 @@ class InstanceScope:
         return self.parent.resolve(traversal)
 
 
-def _no_element(label: str) -> Callable[[tuple[Step, ...]], Unknown]:
-    return lambda rest: Unknown(f"{label} has no element {'.'.join(map(str, rest))}")
+class MissingValue(LookupError):
+    """A traversal into a known value finds nothing: an error in Terraform, so ``try()``
+    and ``can()`` in the evaluator can fall back (``try(var.x.y, null)``)."""
+
+
+def _no_element(label: str) -> Callable[[tuple[Step, ...]], Any]:
+    def missing(rest: tuple[Step, ...]) -> Any:
+        raise MissingValue(f"{label} has no element {'.'.join(map(str, rest))}")
+    return missing
 
 
 class ModuleScope:
@@ -197,7 +205,7 @@ class ModuleScope:
     def _unknown_expansion(self, block: Block, address: str, what: str, unknown: Unknown) -> Expansion:
         self.host.note(self, address, what, unknown.reason, block)
         scope = InstanceScope(self, None, Unknown(f"{what} of {address}: {unknown.reason}"), mode="unknown")
-        return Expansion([Instance(None, address, scope)])
+        return Expansion([Instance(None, address, scope)], unknown=what)
 
     def _resource_value(self, mode: str, typ: str, name: str, rest: tuple[Step, ...]) -> Any:
         label = f"{typ}.{name}" if mode == "managed" else f"data.{typ}.{name}"
@@ -213,12 +221,7 @@ class ModuleScope:
                 value: Callable[[Instance, tuple[Step, ...]], Any]) -> Any:
         """Pick instances by index/key (or splat) then evaluate the rest against them."""
         if not expansion.keyed:
-            only = expansion.instances[0]
-            if rest[:1] == ("*",):
-                return [value(only, rest[1:])]
-            if rest and isinstance(rest[0], int) and only.scope.mode == "unknown":
-                rest = rest[1:]
-            return value(only, rest)
+            return self._select_single(expansion, rest, value)
         instances = expansion.instances
         if not rest:
             if instances and isinstance(instances[0].key, int):
@@ -230,8 +233,27 @@ class ModuleScope:
             if inst.key == rest[0] or (isinstance(inst.key, int) and str(inst.key) == str(rest[0])):
                 return value(inst, rest[1:])
         if isinstance(rest[0], str) and instances and isinstance(instances[0].key, int) and rest[0].isidentifier():
-            return Unknown(f"{instances[0].address.rsplit('[', 1)[0]} has count; index it before .{rest[0]}")
-        return Unknown(f"no instance [{rest[0]!r}] of {expansion_label(expansion)}")
+            raise MissingValue(f"{expansion_label(expansion)} has count; index it before .{rest[0]}")
+        raise MissingValue(f"no instance [{rest[0]!r}] of {expansion_label(expansion)}")
+
+    @staticmethod
+    def _select_single(expansion: Expansion, rest: tuple[Step, ...],
+                       value: Callable[[Instance, tuple[Step, ...]], Any]) -> Any:
+        """Without known keys there is one instance: an index or key picks it. The whole
+        collection of an unknown ``count`` is taken as that one instance (as splats are)."""
+        only = expansion.instances[0]
+        if rest[:1] == ("*",):
+            return [value(only, rest[1:])]
+        if expansion.unknown == "count":
+            if not rest:
+                return [value(only, ())]
+            if isinstance(rest[0], int):
+                rest = rest[1:]
+        elif expansion.unknown == "for_each":
+            if not rest:
+                return Unknown(getattr(only.scope.value, "reason", f"for_each of {only.address} is unknown"))
+            rest = rest[1:]
+        return value(only, rest)
 
     def instance_value(self, block: Block, inst: Instance, rest: tuple[Step, ...]) -> Any:
         """A stated attribute's value, else a ``ResourceRef`` (the whole object when no rest)."""
