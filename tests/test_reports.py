@@ -193,10 +193,17 @@ def test_text_path_without_hops_and_other_protocols() -> None:
     plain = Finding("NET303", Severity.HIGH, "t", "m", "aws_instance.b", "a.tf", 1,
                     path=["aws_instance.a", "aws_instance.b"])
     assert text.path_text(plain) == "aws_instance.a -> aws_instance.b"
-    udp = Finding("NET301", Severity.HIGH, "t", "m", "aws_instance.dns", "a.tf", 1,
-                  extra={"hops": [{"resource": "aws_instance.dns", "protocol": "udp", "ports": "53"},
-                                  {"resource": "aws_instance.x", "protocol": "all", "ports": "all"}]})
+    between_envs = Finding("NET303", Severity.HIGH, "t", "m", "aws_db_instance.prod", "a.tf", 1,
+                           path=["aws_instance.dev", "aws_db_instance.prod"],
+                           extra={"hops": [{"resource": "aws_db_instance.prod", "protocol": "tcp", "ports": "5432"}]})
+    assert text.path_text(between_envs) == "aws_instance.dev -> aws_db_instance.prod:5432"
+    hops = [{"resource": "aws_instance.dns", "protocol": "udp", "ports": "53"},
+            {"resource": "aws_instance.x", "protocol": "all", "ports": "all"}]
+    udp = Finding("NET301", Severity.HIGH, "t", "m", "aws_instance.x", "a.tf", 1, extra={"hops": hops})
     assert text.path_text(udp) == "internet -> aws_instance.dns:udp/53 -> aws_instance.x:all"
+    mismatch = Finding("NET301", Severity.HIGH, "t", "m", "aws_instance.x", "a.tf", 1,
+                       path=["internet", "aws_instance.y"], extra={"hops": hops})
+    assert text.path_text(mismatch) == "internet -> aws_instance.y"
 
 
 def test_text_parse_error_shown_once_when_iac001_reports_it() -> None:

@@ -58,16 +58,26 @@ def finding_lines(finding: Finding, color: bool = False) -> list[str]:
 
 
 def path_text(finding: Finding) -> str:
-    """``internet -> aws_lb.web:443 -> aws_instance.app:8080`` from the hops, else the path."""
+    """The finding's path with each hop's ports: ``internet -> aws_lb.web:443 -> aws_instance.app:8080``.
+
+    ``extra["hops"]`` describe the last steps of ``path`` (a path from the internet has
+    one hop per workload; a path between environments starts at a workload without
+    one). Without a path, the hops are drawn from the internet; hops that do not match
+    the path are ignored.
+    """
+    path = [str(step) for step in finding.path]
     hops = finding.extra.get("hops")
-    if isinstance(hops, list) and hops:
+    if not isinstance(hops, list) or not hops or not all(isinstance(h, dict) for h in hops):
+        return " -> ".join(path)
+    if not path:
         return " -> ".join(["internet", *(_hop(h) for h in hops)])
-    return " -> ".join(str(step) for step in finding.path)
+    offset = len(path) - len(hops)
+    if offset < 0 or any(path[offset + i] != str(h.get("resource")) for i, h in enumerate(hops)):
+        return " -> ".join(path)
+    return " -> ".join([*path[:offset], *(_hop(h) for h in hops)])
 
 
-def _hop(hop: Any) -> str:
-    if not isinstance(hop, dict):
-        return str(hop)
+def _hop(hop: dict[str, Any]) -> str:
     resource, protocol, ports = hop.get("resource", "?"), hop.get("protocol"), hop.get("ports")
     if protocol == "all":
         return f"{resource}:all"
