@@ -20,6 +20,7 @@ from typing import Any
 
 from iacscan.model import Unknown
 from iacscan.parsers import cfn_functions as fn
+from iacscan.parsers.cfn_foreach import expand_resources
 from iacscan.parsers.cfn_values import (
     NO_VALUE, CfnRef, LDict, LList, concat, intrinsic_name, line_of, section,
 )
@@ -46,6 +47,7 @@ class TemplateContext:
         self._evaluating: set[str] = set()
         self._attr_props: dict[tuple[str, str], str] = {}
         self._load_parameters(section(data, "Parameters"), overrides or {})
+        self.resources = expand_resources(self.resources, self.resolve)
 
     # -- parameters -----------------------------------------------------------------
     def _load_parameters(self, params: dict[str, Any], overrides: dict[str, str]) -> None:

@@ -149,6 +149,15 @@ def test_broken_parameter_file_is_a_parse_error() -> None:
     assert "groups.yaml#WebSG" in estate.groups
 
 
+def test_foreach_loops_expand_into_resources() -> None:
+    estate = parse("foreach.yaml")
+    assert [(g.uid, g.description, g.location.line, rows(g), g.rules[0].description)
+            for g in estate.groups.values()] == [
+        ("foreach.yaml#webSG", "web tier", 11, [(IN, "tcp", 443, 443, PeerKind.CIDR, "10.0.0.0/8", 16, "")], "web"),
+        ("foreach.yaml#appSG", "app tier", 11, [(IN, "tcp", 443, 443, PeerKind.CIDR, "10.0.0.0/8", 16, "")], "app"),
+    ]
+
+
 # -- workloads --------------------------------------------------------------------------
 
 def wl_rows(estate: Estate) -> dict[str, tuple[object, ...]]:
