@@ -13,7 +13,9 @@ expression: ...")``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator
 
 from iacscan.model import Unknown
 from iacscan.parsers.hcl_ast import (
@@ -23,12 +25,39 @@ from iacscan.parsers.hcl_ast import (
 from iacscan.parsers.hcl_functions import FUNCTIONS, TOLERANT, UNEVALUATED
 from iacscan.parsers.hcl_parse import parse_expression, parse_template_parts
 from iacscan.parsers.hcl_values import (
-    MAX_ITEMS, EvalError, UnknownResult, as_unknown, check_size, deep_unknown, hcl_equal,
-    index_value, norm_number, to_bool, to_number, to_string,
+    MAX_ITEMS, EvalError, UnknownResult, as_unknown, check_size, deep_unknown, ensure_fits,
+    hcl_equal, index_value, norm_number, to_bool, to_number, to_string,
 )
 from iacscan.parsers.tf_types import Scope
 
 __all__ = ["evaluate", "evaluate_expression", "is_expression", "child_scope", "index_value"]
+
+#: Work allowed for one top-level evaluation (node evaluations plus result sizes); nested
+#: evaluations started by the scope share their caller's budget.
+MAX_WORK = 2_000_000
+_BUDGET: ContextVar[list[int] | None] = ContextVar("hcl_eval_budget", default=None)
+
+
+@contextmanager
+def _budget() -> Iterator[None]:
+    """Give a top-level evaluation its own work budget."""
+    if _BUDGET.get() is not None:
+        yield
+        return
+    token = _BUDGET.set([MAX_WORK])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _charge(amount: int) -> None:
+    """Spend ``amount`` of the current budget; an exhausted budget is an error."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget[0] -= amount
+        if budget[0] < 0:
+            raise EvalError("expression too expensive to evaluate")
 
 
 def is_expression(value: Any) -> bool:
@@ -50,7 +79,8 @@ def evaluate(value: Any, scope: Scope) -> Any:
 def evaluate_expression(text: str, scope: Scope) -> Any:
     """Evaluate the source text of one HCL expression (without ``${ }``)."""
     try:
-        return _eval(parse_expression(text), scope)
+        with _budget():
+            return _eval(parse_expression(text), scope)
     except UnknownResult as exc:
         return exc.unknown
     except Exception as exc:  # noqa: BLE001 - bad input must never raise to the caller
@@ -107,9 +137,10 @@ def _evaluate_string(text: str, scope: Scope) -> Any:
     """A whole-string ``${expr}`` gives its value; other strings render as templates."""
     try:
         parts = parse_template_parts(text)
-        if len(parts) == 1 and isinstance(parts[0], Interp):
-            return _eval(parts[0].expr, scope)
-        return _render(parts, scope)
+        with _budget():
+            if len(parts) == 1 and isinstance(parts[0], Interp):
+                return _eval(parts[0].expr, scope)
+            return _render(parts, scope)
     except UnknownResult as exc:
         return exc.unknown
     except Exception as exc:  # noqa: BLE001 - bad input must never raise to the caller
@@ -119,6 +150,7 @@ def _evaluate_string(text: str, scope: Scope) -> Any:
 # -- nodes ---------------------------------------------------------------------------
 def _eval(node: Node, scope: Scope) -> Any:
     """Evaluate one syntax-tree node."""
+    _charge(1)
     return _DISPATCH[type(node)](node, scope)
 
 
@@ -195,11 +227,11 @@ def _arith(op: str, left: int | float, right: int | float) -> Any:
 
 
 def _eval_binary(node: Binary, scope: Scope) -> Any:
-    left = _eval(node.left, scope)
-    right = _eval(node.right, scope)
     op = node.op
     if op in ("&&", "||"):
-        return _logic(op, left, right)
+        return _logic(op, node, scope)
+    left = _eval(node.left, scope)
+    right = _eval(node.right, scope)
     if op in ("==", "!="):
         unknown = deep_unknown(left) or deep_unknown(right)
         if unknown is not None:
@@ -212,18 +244,29 @@ def _eval_binary(node: Binary, scope: Scope) -> Any:
     return result if isinstance(result, bool) else norm_number(result)
 
 
-def _logic(op: str, left: Any, right: Any) -> Any:
-    """``&&``/``||``; a known deciding operand wins over an unknown one."""
-    decider = op == "||"  # the value that decides the result on its own
-    values = []
-    for value in (left, right):
-        unknown = as_unknown(value)
-        values.append(unknown if unknown is not None else to_bool(value))
-    if decider in values:
-        return decider
-    for value in values:
-        if isinstance(value, Unknown):
-            return value
+def _logic(op: str, node: Binary, scope: Scope) -> Any:
+    """``&&``/``||`` as HCL evaluates them: an operand that decides the result on its own
+    (``false`` for ``&&``, ``true`` for ``||``) wins on either side, over an unknown or an
+    erroneous other side."""
+    decider = op == "||"
+    outcomes: list[Any] = []
+    for operand in (node.left, node.right):
+        try:
+            value = _eval(operand, scope)
+            unknown = as_unknown(value)
+            outcomes.append(unknown if unknown is not None else to_bool(value))
+        except UnknownResult as exc:
+            outcomes.append(exc.unknown)
+        except Exception as exc:  # noqa: BLE001 - dropped when the other side decides
+            outcomes.append(exc)
+        if outcomes[-1] is decider:
+            return decider
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+    for outcome in outcomes:
+        if isinstance(outcome, Unknown):
+            return outcome
     return not decider
 
 
@@ -322,17 +365,19 @@ def _eval_call(node: Call, scope: Scope) -> Any:
         if not isinstance(args[-1], list):
             raise EvalError("... needs a list")
         args = args[:-1] + args[-1]
-    if name not in TOLERANT:
-        for arg in args:
-            unknown = deep_unknown(arg)
-            if unknown is not None:
-                return unknown
+    for arg in args:
+        unknown = deep_unknown(arg)  # also refuses oversized arguments
+        if unknown is not None and name not in TOLERANT:
+            return unknown
     try:
-        return check_size(func(*args))
+        result = check_size(func(*args))
     except UnknownResult as exc:
         return exc.unknown
     except TypeError as exc:
         raise EvalError(f"bad arguments to {name}(): {exc}") from exc
+    if isinstance(result, (list, dict, str)):
+        _charge(len(result) >> 4 if isinstance(result, str) else len(result))
+    return result
 
 
 def _try_can(name: str, args: tuple[Node, ...], scope: Scope) -> Any:
@@ -382,8 +427,7 @@ def _render(parts: tuple[Part, ...], scope: Scope) -> Any:
             return piece
         out.append(piece)
         size += len(piece)
-        if size > 1_000_000:
-            raise EvalError("template result too large")
+        ensure_fits(size)
     return "".join(out)
 
 
@@ -401,13 +445,16 @@ def _render_for(part: TemplateFor, scope: Scope) -> Any:
     if unknown is not None:
         return Unknown(f"template for collection is unknown: {unknown.reason}")
     pieces: list[str] = []
+    size = 0
     for key, value in _iterate(coll):
         inner = _ChildScope(scope, _loop_names(part.key_var, part.val_var, key, value))
         piece = _render(part.body, inner)
         if isinstance(piece, Unknown):
             return piece
         pieces.append(piece)
-    return check_size("".join(pieces))
+        size += len(piece)
+        ensure_fits(size)
+    return "".join(pieces)
 
 
 _DISPATCH: dict[type, Callable[[Any, Scope], Any]] = {

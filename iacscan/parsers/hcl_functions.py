@@ -13,8 +13,8 @@ from typing import Any, Callable
 from iacscan.model import Unknown
 from iacscan.parsers.hcl_functions_text import TEXT_FUNCTIONS
 from iacscan.parsers.hcl_values import (
-    MAX_ITEMS, EvalError, as_unknown, deep_unknown, hcl_equal, is_number, need_known,
-    to_bool, to_int, to_number, to_string,
+    MAX_ITEMS, EvalError, as_unknown, hash_key, hcl_equal, is_number, need_known, to_bool,
+    to_int, to_number, to_string,
 )
 from iacscan.parsers.tf_types import ResourceRef
 
@@ -48,8 +48,21 @@ def _is_pending(value: Any) -> bool:
 
 
 def _contains(items: list[Any], value: Any) -> bool:
-    return any(not _is_pending(item) and deep_unknown(item) is None and hcl_equal(item, value)
-               for item in items)
+    """Whether a known element of ``items`` equals the known ``value``."""
+    key = hash_key(value)
+    return key is not None and any(hash_key(item) == key for item in items)
+
+
+def _dedup(items: list[Any]) -> list[Any]:
+    """Known items without repeats (first kept); items not fully known are all kept."""
+    seen: set[Any] = set()
+    out: list[Any] = []
+    for item in items:
+        key = hash_key(item)
+        if key is None or key not in seen:
+            out.append(item)
+            seen.add(key)
+    return out
 
 
 def make_set(items: list[Any]) -> list[Any]:
@@ -66,10 +79,7 @@ def make_set(items: list[Any]) -> list[Any]:
     elif known and all(isinstance(i, bool) for i in known):
         ordered = sorted(set(known))
     else:
-        ordered = []
-        for item in known:
-            if deep_unknown(item) is not None or not _contains(ordered, item):
-                ordered.append(item)
+        ordered = _dedup(known)
     return ordered + refs + unknowns
 
 
@@ -77,6 +87,8 @@ def fn_concat(*lists: Any) -> list[Any]:
     out: list[Any] = []
     for value in lists:
         out.extend(_list(value))
+        if len(out) > MAX_ITEMS:
+            raise EvalError("result too large")
     return out
 
 
@@ -111,14 +123,7 @@ def fn_flatten(value: Any) -> list[Any]:
 
 
 def fn_distinct(value: Any) -> list[Any]:
-    out: list[Any] = []
-    for item in _list(value):
-        if _is_pending(item) or deep_unknown(item) is not None:
-            if item not in out or isinstance(item, Unknown):
-                out.append(item)
-        elif not _contains(out, item):
-            out.append(item)
-    return out
+    return _dedup(_list(value))
 
 
 def fn_compact(value: Any) -> list[Any]:
@@ -171,8 +176,6 @@ def fn_element(items: Any, index: Any) -> Any:
     items, index = _list(items), to_int(need_known(index))
     if not items:
         raise EvalError("element() of an empty list")
-    if index < 0:
-        raise EvalError("element() index must not be negative")
     return items[index % len(items)]
 
 
@@ -249,13 +252,13 @@ def fn_index(items: Any, value: Any) -> int:
 
 
 def fn_setintersection(first: Any, *others: Any) -> list[Any]:
-    rest = [_list(other) for other in others]
-    return make_set([i for i in _list(first) if all(_contains(o, i) for o in rest)])
+    rest = [{hash_key(item) for item in _list(other)} for other in others]
+    return make_set([i for i in _list(first) if all(hash_key(i) in keys for keys in rest)])
 
 
 def fn_setsubtract(first: Any, second: Any) -> list[Any]:
-    second = _list(second)
-    return make_set([i for i in _list(first) if not _contains(second, i)])
+    keys = {hash_key(item) for item in _list(second)}
+    return make_set([i for i in _list(first) if hash_key(i) not in keys])
 
 
 def fn_sort(items: Any) -> list[str]:
@@ -274,7 +277,8 @@ def fn_matchkeys(values: Any, keys: Any, search: Any) -> list[Any]:
     values, keys, search = _list(values), _list(keys), _list(search)
     if len(values) != len(keys):
         raise EvalError("matchkeys() lists differ in length")
-    return [v for v, k in zip(values, keys) if _contains(search, k)]
+    wanted = {hash_key(item) for item in search}
+    return [v for v, k in zip(values, keys) if hash_key(k) in wanted]
 
 
 def fn_alltrue(items: Any) -> bool:

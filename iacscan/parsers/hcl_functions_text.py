@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any, Callable
 
 from iacscan.parsers.hcl_values import (
-    MAX_ITEMS, EvalError, describe, norm_number, to_int, to_number, to_string,
+    MAX_ITEMS, EvalError, describe, ensure_fits, norm_number, to_int, to_number, to_string,
 )
 
 _VERB = re.compile(r"%(?:\[(\d+)\])?([-+# 0]*)(\d+)?(?:\.(\d+))?(.)", re.S)
@@ -76,8 +76,12 @@ def fn_formatlist(fmt: Any, *args: Any) -> list[str]:
     if len(lengths) > 1:
         raise EvalError("formatlist() lists differ in length")
     count = lengths.pop() if lengths else 1
-    return [fn_format(fmt, *[a[i] if isinstance(a, list) else a for a in args])
-            for i in range(count)]
+    out, size = [], 0
+    for i in range(count):
+        out.append(fn_format(fmt, *[a[i] if isinstance(a, list) else a for a in args]))
+        size += len(out[-1])
+        ensure_fits(size)
+    return out
 
 
 # -- strings ---------------------------------------------------------------------------
@@ -87,7 +91,9 @@ def fn_join(sep: Any, *lists: Any) -> str:
         if not isinstance(value, list):
             raise EvalError("join() needs lists")
         items.extend(to_string(item) if item is not None else _null_error() for item in value)
-    return to_string(sep).join(items)
+    sep = to_string(sep)
+    ensure_fits(sum(map(len, items)) + len(sep) * len(items))
+    return sep.join(items)
 
 
 def _null_error() -> str:
@@ -127,8 +133,9 @@ def fn_chomp(text: Any) -> str:
 
 
 def fn_indent(spaces: Any, text: Any) -> str:
-    pad = " " * min(to_int(spaces), _MAX_WIDTH)
-    return to_string(text).replace("\n", "\n" + pad)
+    pad, text = " " * min(to_int(spaces), _MAX_WIDTH), to_string(text)
+    ensure_fits(len(text) + text.count("\n") * len(pad))
+    return text.replace("\n", "\n" + pad)
 
 
 # -- regular expressions ---------------------------------------------------------------
@@ -186,12 +193,20 @@ def fn_replace(text: Any, search: Any, replacement: Any) -> str:
     text, search, replacement = to_string(text), to_string(search), to_string(replacement)
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
         rx = _compile(search[1:-1])
-        result = rx.sub(lambda m: _go_expand(replacement, m), text)
-    elif search == "":
+        size = len(text)
+
+        def expand(m: re.Match[str]) -> str:
+            nonlocal size
+            piece = _go_expand(replacement, m)
+            size += len(piece)
+            ensure_fits(size)
+            return piece
+
+        return rx.sub(expand, text)
+    if search == "":
         raise EvalError("replace() with an empty search string")
-    else:
-        result = text.replace(search, replacement)
-    return result
+    ensure_fits(len(text) + text.count(search) * len(replacement))
+    return text.replace(search, replacement)
 
 
 # -- numbers ---------------------------------------------------------------------------

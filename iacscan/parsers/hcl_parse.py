@@ -455,8 +455,11 @@ class _Parser:
         return item, self.close_brace()
 
 
-def _nest(flat: list[object], i: int, stops: tuple[str, ...]) -> tuple[tuple[Part, ...], int]:
+def _nest(flat: list[object], i: int, stops: tuple[str, ...],
+          depth: int = 0) -> tuple[tuple[Part, ...], int]:
     """Build nested template parts from ``flat[i:]`` until a directive in ``stops``."""
+    if depth > MAX_DEPTH:
+        raise HclSyntaxError("template directives nested too deeply")
     parts: list[Part] = []
     while i < len(flat):
         item = flat[i]
@@ -464,15 +467,15 @@ def _nest(flat: list[object], i: int, stops: tuple[str, ...]) -> tuple[tuple[Par
             if item[0] in stops:
                 return tuple(parts), i
             if item[0] == "if":
-                then, i = _nest(flat, i + 1, ("else", "endif"))
+                then, i = _nest(flat, i + 1, ("else", "endif"), depth + 1)
                 other: tuple[Part, ...] = ()
                 if i < len(flat) and flat[i] == ("else",):
-                    other, i = _nest(flat, i + 1, ("endif",))
+                    other, i = _nest(flat, i + 1, ("endif",), depth + 1)
                 if i >= len(flat) or flat[i] != ("endif",):
                     raise HclSyntaxError("missing endif")
                 parts.append(TemplateIf(item[1], then, other))
             elif item[0] == "for":
-                body, i = _nest(flat, i + 1, ("endfor",))
+                body, i = _nest(flat, i + 1, ("endfor",), depth + 1)
                 if i >= len(flat):
                     raise HclSyntaxError("missing endfor")
                 parts.append(TemplateFor(item[1], item[2], item[3], body))

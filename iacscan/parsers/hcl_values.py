@@ -17,6 +17,7 @@ from iacscan.parsers.tf_types import ResourceRef
 
 MAX_ITEMS = 100_000
 MAX_STRING = 1_000_000
+MAX_WEIGHT = 1_000_000
 _NUMBER_TEXT = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*")
 
 
@@ -41,22 +42,56 @@ def as_unknown(value: Any) -> Unknown | None:
     return None
 
 
-def deep_unknown(value: Any, depth: int = 0) -> Unknown | None:
-    """The first Unknown (or ResourceRef, as Unknown) anywhere inside ``value``."""
+def deep_unknown(value: Any) -> Unknown | None:
+    """The first Unknown (or ResourceRef, as Unknown) anywhere inside ``value``.
+
+    Also the guard against hostile sizes: the whole value is walked, and one heavier than
+    ``MAX_WEIGHT`` (elements, plus string length / 16, shared references counted each
+    time) is an ``EvalError``."""
     found = as_unknown(value)
-    if found is not None or depth > 64:
+    if found is not None or not isinstance(value, (list, dict)):
         return found
-    if isinstance(value, list):
-        items: Any = value
-    elif isinstance(value, dict):
-        items = value.values()
-    else:
+    weight = 0
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        weight += 1 + (len(item) >> 4 if isinstance(item, str) else 0)
+        if weight > MAX_WEIGHT:
+            raise EvalError("value too large to evaluate")
+        if found is None:
+            found = as_unknown(item)
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+    return found
+
+
+def ensure_fits(length: int) -> None:
+    """Refuse to build a string longer than ``MAX_STRING``."""
+    if length > MAX_STRING:
+        raise EvalError("result too large")
+
+
+def hash_key(value: Any) -> Any:
+    """A hashable key equal for values ``hcl_equal`` calls equal; None when not known."""
+    if isinstance(value, (Unknown, ResourceRef)):
         return None
-    for item in items:
-        found = deep_unknown(item, depth + 1)
-        if found is not None:
-            return found
-    return None
+    if isinstance(value, bool):
+        return ("b", value)
+    if is_number(value):
+        return ("n", value)
+    if isinstance(value, str):
+        return ("s", value)
+    if value is None:
+        return ("null",)
+    if isinstance(value, list):
+        keys = tuple(hash_key(item) for item in value)
+        return None if None in keys else ("l", keys)
+    if isinstance(value, dict):
+        pairs = tuple(sorted((str(k), hash_key(v)) for k, v in value.items()))
+        return None if any(v is None for _, v in pairs) else ("m", pairs)
+    return ("o", id(value))
 
 
 def need_known(value: Any) -> Any:

@@ -225,6 +225,10 @@ def test_operators_propagate_unknown(text: str) -> None:
 def test_logic_with_a_deciding_known_operand() -> None:
     assert ev("false && var.missing") is False
     assert ev("var.missing || true") is True
+    assert ev("var.missing && false") is False
+    assert ev("true || var.ports[9]") is True  # the erroneous side is not needed
+    assert ev("var.ports[9] && false") is False
+    assert isinstance(ev("var.ports[9] && true"), Unknown)
 
 
 def test_operators_on_resource_references_are_unknown() -> None:
@@ -363,7 +367,7 @@ def test_unsupported_and_unevaluated_functions() -> None:
     ("tostring(5)", "5"), ("tostring(true)", "true"), ("tostring(null)", None),
     ('tonumber("443")', 443), ('tonumber("1.5")', 1.5), ('tobool("true")', True),
     ('lookup(var.tags, "Name")', "web"), ('lookup(var.tags, "x", "d")', "d"),
-    ("element(var.ports, 3)", 443), ("length(var.tags)", 2), ('length("abc")', 3),
+    ("element(var.ports, 3)", 443), ("element(var.ports, -1)", 443), ("length(var.tags)", 2), ('length("abc")', 3),
     ("keys({b = 1, a = 2})", ["a", "b"]), ("values({b = 1, a = 2})", [2, 1]),
     ("flatten([[1, [2]], 3, []])", [1, 2, 3]), ("distinct([1, 2, 1])", [1, 2]),
     ('contains(["a"], "a")', True), ("contains([1], 2)", False),
@@ -461,8 +465,22 @@ def test_malformed_template_string_is_unknown() -> None:
 
 
 def test_deep_nesting_is_refused() -> None:
-    value = ev("[" * 500 + "]" * 500)
-    assert isinstance(value, Unknown) and "deeply" in value.reason
+    directives = '"' + "%{ if true }" * 100 + "x" + "%{ endif }" * 100 + '"'
+    for text in ("[" * 500 + "]" * 500, "!" * 500 + "true", directives):
+        value = ev(text)
+        assert isinstance(value, Unknown) and "deeply" in value.reason
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[for i in range(100000) : range(100000)]", "too expensive"),
+    ("flatten([for i in range(1000) : range(1000)])", "too large"),
+    ('join(",", [for i in range(100000) : "xxxxxxxxxxxxxxx"])', "too large"),
+    ('replace(join("", range(100000)), "1", join("", range(10000)))', "too large"),
+    ('"%{ for i in range(50000) }${join("", range(100))}%{ endfor }"', "too large"),
+])
+def test_hostile_sizes_are_refused(text: str, reason: str) -> None:
+    value = ev(text)
+    assert isinstance(value, Unknown) and reason in value.reason
 
 
 @settings(max_examples=300, deadline=None)
