@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from iacscan.findings import Finding, Severity
 from iacscan.model import Location, Rule, SecurityGroup, Unknown, is_unknown
-from iacscan.rules._sg_common import describe_rule, ports_text, target
+from iacscan.rules._sg_common import ports_text, target
 from iacscan.rules.base import Context, Remediation, rule
 
 
@@ -50,7 +50,7 @@ def parse_error(ctx: Context) -> Iterator[Finding]:
     for error in ctx.estate.errors:
         name = error.file or "<input>"
         yield ctx.finding(resource=name, uid=name, location=Location(error.file, error.line),
-                          message=f"{error.message}; fix the syntax; the rest of the scan went on")
+                          message=f"{error.message.rstrip('. ')}: fix the syntax; the rest of the scan went on")
 
 
 def _rule_unknowns(item: Rule) -> Iterator[tuple[str, Unknown]]:
@@ -67,11 +67,11 @@ def _rule_unknowns(item: Rule) -> Iterator[tuple[str, Unknown]]:
             break
 
 
-def _group_notes(group: SecurityGroup) -> Iterator[tuple[str, str, Location, str, Unknown, Rule]]:
+def _group_notes(group: SecurityGroup) -> Iterator[tuple[str, str, Location, str, Unknown]]:
     for item in group.rules:
         resource, uid = target(group, item)
         for what, unknown in _rule_unknowns(item):
-            yield resource, uid, item.location, what, unknown, item
+            yield resource, uid, item.location, what, unknown
 
 
 @rule(
@@ -124,11 +124,11 @@ def unresolved_value(ctx: Context) -> Iterator[Finding]:
     """
     seen: set[tuple[str, str]] = set()
     for group in ctx.estate.groups.values():
-        for resource, uid, location, what, unknown, item in _group_notes(group):
+        for resource, uid, location, what, unknown in _group_notes(group):
             if (resource, what) in seen:
                 continue
             seen.add((resource, what))
-            msg = (f"could not resolve the {what} ({describe_rule(ctx.estate, item)}): {unknown.reason}; "
+            msg = (f"could not resolve the {what}: {unknown.reason}; "
                    "the rules that depend on it did not judge it")
             yield ctx.finding(resource=resource, uid=uid, location=location, message=msg,
                               details={"what": what}, environment=group.environment)

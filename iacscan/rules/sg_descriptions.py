@@ -91,7 +91,9 @@ def missing_description(ctx: Context) -> Iterator[Finding]:
     """
     for group in ctx.estate.groups.values():
         if not group.is_default and _missing(group.description):
-            yield group_finding(ctx, group, "the security group has no description", details={"what": "group"})
+            default = group.description == TERRAFORM_DEFAULT_DESCRIPTION
+            text = f"only Terraform's default description '{TERRAFORM_DEFAULT_DESCRIPTION}'" if default else "no description"
+            yield group_finding(ctx, group, f"the security group has {text}", details={"what": "group"})
         for block in _blocks(group).values():
             first = block[0]
             if not _missing(first.description):
