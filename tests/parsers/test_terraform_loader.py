@@ -202,6 +202,30 @@ def test_remote_module_not_downloaded():
     assert unresolved == [Unresolved("module.net", ".#module.net", "module", reason, Location("main.tf", 1))]
 
 
+def test_try_fallbacks_locals_on_resources_unknown_count_splat_and_module_for_each():
+    instances, errors, unresolved, files = load("expressions")
+    found = by_address(instances)
+    assert errors == [] and files == ["main.tf", "modules/tagged/main.tf"]
+    unknown_count = Unknown("template part ${count.index} is unknown: count of aws_subnet.per_zone: "
+                            "var.zones has no value")
+    assert found["aws_security_group_rule.app"].attrs == {
+        "type": "ingress", "from_port": 8443, "to_port": 8443, "protocol": "tcp",
+        "security_group_id": ResourceRef("aws_security_group.main", "id"),  # via a local
+        "description": "none",  # try() over a resource with count = 0
+        "cidr_blocks": [unknown_count],  # splat over the one instance of an unknown count
+    }
+    assert found["aws_security_group.main"].attrs == {"name": "svc"}
+    assert found["aws_instance.app"].attrs == {
+        "ami": "tagged-b",
+        "vpc_security_group_ids": [ResourceRef('module.tagged["a"].aws_security_group.this', "id"),
+                                   ResourceRef('module.tagged["b"].aws_security_group.this', "id")],
+    }
+    assert found['module.tagged["a"].aws_security_group.this'].module_path == 'module.tagged["a"]'
+    assert "aws_security_group.optional" not in " ".join(found)
+    assert [(u.resource, u.what, u.reason) for u in unresolved] == [
+        ("aws_subnet.per_zone", "count", "var.zones has no value")]
+
+
 def test_broken_file_is_a_parse_error_and_the_good_file_still_loads():
     instances, errors, _, files = load("broken")
     assert [inst.address for inst in instances] == ["aws_security_group.good"]
