@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from iacscan.model import Location, Unknown, Unresolved, is_unknown, make_uid
+from iacscan.model import Location, Unknown, Unresolved, make_uid
 from iacscan.parsers.tf_types import LINE, ResourceInstance, ResourceRef
 
 _INT = re.compile(r"^[+-]?\d+$")
@@ -35,7 +35,7 @@ def as_list(value: Any, what: str) -> list[Any] | Unknown:
     """A list attribute: ``None`` → ``[]``; a scalar → one-element list; a map → Unknown."""
     if value is None:
         return []
-    if is_unknown(value):
+    if isinstance(value, Unknown):
         return value
     if isinstance(value, (list, tuple)):
         return list(value)
@@ -56,11 +56,11 @@ def as_blocks(value: Any, what: str) -> list[dict[str, Any] | Unknown]:
     if isinstance(value, dict):
         return [value]
     items = as_list(value, what)
-    if is_unknown(items):
+    if isinstance(items, Unknown):
         return [items]
     out: list[dict[str, Any] | Unknown] = []
     for item in items:
-        if isinstance(item, dict) or is_unknown(item):
+        if isinstance(item, dict) or isinstance(item, Unknown):
             out.append(item)
         elif isinstance(item, ResourceRef):
             out.append(after_apply(item, what))
@@ -81,7 +81,7 @@ def block_attr(attrs: dict[str, Any], path: str) -> Any:
     current: Any = attrs
     for name in blocks:
         current = first_block(current, name)
-        if current is None or is_unknown(current):
+        if current is None or isinstance(current, Unknown):
             return current
     return current.get(leaf)
 
@@ -90,7 +90,7 @@ def as_int(value: Any, what: str) -> int | None | Unknown:
     """An integer: ints, integral floats and decimal strings; ``None``/``""`` → None."""
     if value is None or value == "":
         return None
-    if is_unknown(value):
+    if isinstance(value, Unknown):
         return value
     if isinstance(value, ResourceRef):
         return after_apply(value, what)
@@ -109,7 +109,7 @@ def as_bool(value: Any, what: str) -> bool | None | Unknown:
     """A bool: booleans and the strings ``true``/``false``; ``None``/``""`` → None."""
     if value is None or value == "":
         return None
-    if is_unknown(value):
+    if isinstance(value, Unknown):
         return value
     if isinstance(value, ResourceRef):
         return after_apply(value, what)
@@ -124,7 +124,7 @@ def as_str(value: Any, what: str) -> str | None | Unknown:
     """A string: numbers and bools convert as Terraform converts them; ``None`` → None."""
     if value is None:
         return None
-    if is_unknown(value):
+    if isinstance(value, Unknown):
         return value
     if isinstance(value, ResourceRef):
         return after_apply(value, what)
@@ -176,7 +176,7 @@ def unresolved(inst: ResourceInstance, what: str, reason: str, location: Locatio
 
 def reason_of(value: Any, what: str) -> str:
     """Why ``value`` (an Unknown or None) does not name anything."""
-    if is_unknown(value):
+    if isinstance(value, Unknown):
         return value.reason
     return f"{what} is not set"
 
@@ -212,7 +212,7 @@ class Refs:
         → None; anything else → Unknown with the reason."""
         if value is None or value == "":
             return None
-        if is_unknown(value):
+        if isinstance(value, Unknown):
             return value
         if isinstance(value, ResourceRef):
             kind, _ = address_type(value.address)
@@ -230,13 +230,13 @@ class Refs:
         """Like ``uid`` for a reference to a resource of any type."""
         if isinstance(value, ResourceRef):
             return make_uid(scope, value.address)
-        kind = self.by_live.get(value.strip()).type if isinstance(value, str) and value.strip() in self.by_live else ""
-        return self.uid(value, scope, (kind,), what)
+        found = self.by_live.get(value.strip()) if isinstance(value, str) else None
+        return self.uid(value, scope, (found.type if found else "",), what)
 
     def uids(self, value: Any, scope: str, types: tuple[str, ...], what: str) -> list[str | Unknown]:
         """``uid`` for each element of a list attribute (unset elements dropped)."""
         items = as_list(value, what)
-        if is_unknown(items):
+        if isinstance(items, Unknown):
             return [items]
         out: list[str | Unknown] = []
         for item in items:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from iacscan.model import (
-    Direction, Estate, Location, Peer, PeerKind, Rule, SecurityGroup, Unknown, is_unknown,
+    Direction, Estate, Location, Peer, PeerKind, Rule, SecurityGroup, Unknown,
 )
 from iacscan.net import normalize_cidr, normalize_protocol
 from iacscan.parsers.tf_coerce import (
@@ -35,7 +35,7 @@ def protocol_of(value: Any, what: str = "protocol") -> str | Unknown:
     text = as_str(value, what)
     if text is None:
         return Unknown(f"{what} is not set")
-    if is_unknown(text):
+    if isinstance(text, Unknown):
         return text
     return normalize_protocol(text)
 
@@ -47,7 +47,7 @@ def _cidr_peer(value: Any, what: str, inst: ResourceInstance, refs: Refs) -> Pee
     text = as_str(value, what)
     if text is None:
         return None
-    if is_unknown(text):
+    if isinstance(text, Unknown):
         return Peer(PeerKind.UNKNOWN, unknown=text)
     return Peer(PeerKind.CIDR, normalize_cidr(text) or text)
 
@@ -57,14 +57,14 @@ def _ref_peer(value: Any, kind: PeerKind, types: tuple[str, ...], what: str,
     ref = refs.uid(value, inst.scope, types, what)
     if ref is None:
         return None
-    if is_unknown(ref):
+    if isinstance(ref, Unknown):
         return Peer(PeerKind.UNKNOWN, unknown=ref)
     return Peer(kind, ref)
 
 
 def _list_peers(value: Any, what: str, make: Any) -> list[Peer]:
     items = as_list(value, what)
-    if is_unknown(items):
+    if isinstance(items, Unknown):
         return [Peer(PeerKind.UNKNOWN, unknown=items)]
     return [peer for peer in (make(item) for item in items) if peer is not None]
 
@@ -81,7 +81,7 @@ def block_peers(block: dict[str, Any], inst: ResourceInstance, refs: Refs,
     peers += _list_peers(block.get(group_key), group_key,
                          lambda v: _ref_peer(v, PeerKind.GROUP, SG_TYPES, group_key, inst, refs))
     is_self = as_bool(block.get("self"), "self")
-    if is_unknown(is_self):
+    if isinstance(is_self, Unknown):
         peers.append(Peer(PeerKind.UNKNOWN, unknown=is_self))
     elif is_self:
         peers.append(Peer(PeerKind.SELF))
@@ -112,7 +112,7 @@ def inline_rules(inst: ResourceInstance, refs: Refs) -> list[Rule]:
     for direction in (Direction.INGRESS, Direction.EGRESS):
         key = direction.value
         for block in as_blocks(inst.attrs.get(key), key):
-            if is_unknown(block):
+            if isinstance(block, Unknown):
                 rules.append(_unknown_rule(direction, block, line_of(inst, None, key)))
                 continue
             rules += _rules(direction, block, block_peers(block, inst, refs), line_of(inst, block))
@@ -140,9 +140,9 @@ def build_group(inst: ResourceInstance, refs: Refs) -> SecurityGroup:
 def _target_group(inst: ResourceInstance, refs: Refs, estate: Estate) -> SecurityGroup | None:
     """The group a standalone rule names, or None after recording why not."""
     ref = refs.uid(inst.attrs.get("security_group_id"), inst.scope, SG_TYPES, "security_group_id")
-    group = None if ref is None or is_unknown(ref) else estate.find_group(ref)
+    group = None if ref is None or isinstance(ref, Unknown) else estate.find_group(ref)
     if group is None:
-        if ref is None or is_unknown(ref):
+        if ref is None or isinstance(ref, Unknown):
             reason = reason_of(ref, "security_group_id")
         else:
             reason = f"security group {ref} is not declared in this configuration"
@@ -158,7 +158,7 @@ def _direction(inst: ResourceInstance, estate: Estate) -> Direction | None:
     kind = as_str(inst.attrs.get("type"), "type")
     if kind in ("ingress", "egress"):
         return Direction(kind)
-    reason = kind.reason if is_unknown(kind) else f"type {kind!r} is not ingress or egress"
+    reason = kind.reason if isinstance(kind, Unknown) else f"type {kind!r} is not ingress or egress"
     estate.unresolved.append(unresolved(inst, "type", reason))
     return None
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from iacscan.model import Estate, Unknown, Workload, is_unknown
+from iacscan.model import Estate, Unknown, Workload
 from iacscan.parsers.tf_coerce import (
-    Refs, as_blocks, as_int, as_str, first_block, reason_of, unresolved,
+    Refs, as_blocks, as_int, first_block, reason_of, unresolved,
 )
 from iacscan.parsers.tf_groups import SG_TYPES
 from iacscan.parsers.tf_types import ResourceInstance
@@ -103,7 +103,7 @@ def _named_or_ref(refs: Refs, inst: ResourceInstance, value: Any, types: tuple[s
                   what: str) -> ResourceInstance | Unknown | None:
     """The instance a reference or a literal name (or id) names, else why not."""
     ref = refs.uid(value, inst.scope, types, what)
-    if is_unknown(ref) or ref is None:
+    if isinstance(ref, Unknown) or ref is None:
         return ref
     found = refs.by_uid.get(ref)
     if found is None:
@@ -162,7 +162,7 @@ def _template_ref(inst: ResourceInstance) -> tuple[Any, Any, Any]:
     if spec is None:
         mixed = first_block(inst.attrs, "mixed_instances_policy")
         spec = _nested(mixed, "launch_template.launch_template_specification") if isinstance(mixed, dict) else mixed
-    if is_unknown(spec):
+    if isinstance(spec, Unknown):
         return spec, None, None
     if isinstance(spec, dict):
         return (spec.get("id", spec.get("launch_template_id")), spec.get("name", spec.get("launch_template_name")),
@@ -186,7 +186,7 @@ def link_templates(inst: ResourceInstance, refs: Refs, estate: Estate) -> None:
     if workload is None or (inst.type == "aws_instance" and workload.groups):
         return
     tid, tname, config = _template_ref(inst)
-    if is_unknown(tid):
+    if isinstance(tid, Unknown):
         workload.groups.append(tid)
         return
     source: ResourceInstance | Unknown | None = None
@@ -197,10 +197,12 @@ def link_templates(inst: ResourceInstance, refs: Refs, estate: Estate) -> None:
             break
     if source is None:
         return
-    template = estate.workloads.get(source.uid) if isinstance(source, ResourceInstance) else None
+    if isinstance(source, Unknown):
+        workload.groups.append(Unknown(f"groups come from a launch template: {source.reason}"))
+        return
+    template = estate.workloads.get(source.uid)
     if template is None:
-        text = as_str(source.reason if is_unknown(source) else source.address, "template")
-        workload.groups.append(Unknown(f"groups come from a launch template: {text}"))
+        workload.groups.append(Unknown(f"groups come from {source.address}, which is not a workload here"))
         return
     _extend(workload, template.groups)
     if workload.public is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from iacscan.model import (
     Estate, InternetGateway, NaclEntry, NetworkAcl, PrefixList, Route, RouteTable, Subnet, Unknown,
-    Vpc, is_unknown, make_uid,
+    Vpc, make_uid,
 )
 from iacscan.net import normalize_cidr
 from iacscan.parsers.tf_coerce import (
@@ -42,7 +42,7 @@ _PREFIXES = {"igw-": "igw", "vgw-": "vgw", "eigw-": "eigw", "nat-": "nat", "vpce
 
 def _cidr(value: Any, what: str) -> str | Unknown | None:
     text = text_or_none(value, what)
-    if text is None or is_unknown(text):
+    if text is None or isinstance(text, Unknown):
         return text
     return normalize_cidr(text) or text
 
@@ -83,7 +83,7 @@ def build_subnet(inst: ResourceInstance, refs: Refs) -> Subnet:
         public = bool_or(attrs.get("map_public_ip_on_launch"), "map_public_ip_on_launch", False)
     return Subnet(inst.uid, inst.address, vpc, _cidr(attrs.get("cidr_block"), "cidr_block"),
                   _cidr(attrs.get("ipv6_cidr_block"), "ipv6_cidr_block"),
-                  None if is_unknown(public) else public, tags_of(attrs), inst.location, _live(inst))
+                  None if isinstance(public, Unknown) else public, tags_of(attrs), inst.location, _live(inst))
 
 
 def _gateway_kind(value: Any, refs: Refs) -> str:
@@ -117,7 +117,7 @@ def route_of(inst: ResourceInstance, block: dict[str, Any], refs: Refs) -> Route
             continue
         target = refs.any_uid(value, inst.scope, key)
         kind = _gateway_kind(value, refs) if key == "gateway_id" else kind
-        if is_unknown(value):
+        if isinstance(value, Unknown):
             kind = "unknown"
         return Route(destination if destination is not None else Unknown("route has no destination"),
                      kind, target if target is not None else "")
@@ -136,7 +136,7 @@ def build_route_table(inst: ResourceInstance, refs: Refs) -> RouteTable:
         vpc = refs.uid(attrs.get("vpc_id"), inst.scope, VPC_TYPES, "vpc_id")
     routes: list[Route] = []
     for block in as_blocks(attrs.get("route"), "route"):
-        if is_unknown(block):
+        if isinstance(block, Unknown):
             routes.append(Route(block, "unknown", block))
         else:
             route = route_of(inst, block, refs)
@@ -149,7 +149,7 @@ def _vpc_of_default(value: Any, inst: ResourceInstance, refs: Refs) -> str | Unk
     """The VPC of a default route table / NACL: ``aws_vpc.x.default_route_table_id`` → x."""
     if isinstance(value, ResourceRef) and address_type(value.address)[0] in VPC_TYPES:
         return make_uid(inst.scope, value.address)
-    return value if is_unknown(value) else None
+    return value if isinstance(value, Unknown) else None
 
 
 def build_igw(inst: ResourceInstance, refs: Refs) -> InternetGateway:
@@ -193,7 +193,7 @@ def build_nacl(inst: ResourceInstance, refs: Refs) -> NetworkAcl:
     entries: list[NaclEntry] = []
     for key, egress in (("ingress", False), ("egress", True)):
         for block in as_blocks(attrs.get(key), key):
-            if is_unknown(block):
+            if isinstance(block, Unknown):
                 entries.append(NaclEntry(block, egress, block, "unknown", block, block, block,
                                          line_of(inst, None, key)))
             else:
@@ -206,7 +206,7 @@ def build_prefix_list(inst: ResourceInstance, refs: Refs) -> PrefixList:
     """``aws_ec2_managed_prefix_list`` with its ``entry`` blocks."""
     entries: list[str | Unknown] = []
     for block in as_blocks(inst.attrs.get("entry"), "entry"):
-        cidr = block if is_unknown(block) else _cidr(block.get("cidr"), "cidr")
+        cidr = block if isinstance(block, Unknown) else _cidr(block.get("cidr"), "cidr")
         if cidr is not None:
             entries.append(cidr)
     return PrefixList(inst.uid, inst.address, entries, inst.location, _live(inst))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from iacscan.model import Estate, Tier, Unknown, Volume, Workload, is_unknown, make_uid
+from iacscan.model import Estate, Tier, Unknown, Volume, Workload, make_uid
 from iacscan.parsers.tf_coerce import (
     Refs, as_blocks, as_bool, as_int, as_list, block_attr, bool_or, line_of, tags_of,
     text_or_none,
@@ -58,7 +58,14 @@ class Spec:
     vpc: str = ""
 
 
-_DB = dict(tier=Tier.DATA, groups=("vpc_security_group_ids",), engine="engine")
+
+
+def _db(public: str = "", public_default: bool | None = None, default_engine: str = "") -> Spec:
+    """A database cluster or instance that lists its groups in ``vpc_security_group_ids``."""
+    return Spec(tier=Tier.DATA, groups=("vpc_security_group_ids",), engine="engine", public=public,
+                public_default=public_default, default_engine=default_engine)
+
+
 SPECS: dict[str, Spec] = {
     "aws_instance": Spec(groups=("vpc_security_group_ids",), subnets=("subnet_id",),
                          public="associate_public_ip_address"),
@@ -66,13 +73,13 @@ SPECS: dict[str, Spec] = {
     "aws_launch_configuration": Spec(public="associate_public_ip_address"),
     "aws_autoscaling_group": Spec(subnets=("vpc_zone_identifier",)),
     "aws_network_interface": Spec(groups=("security_groups",), subnets=("subnet_id",)),
-    "aws_db_instance": Spec(**_DB, public="publicly_accessible", public_default=False),
-    "aws_rds_cluster": Spec(**_DB, default_engine="aurora"),
+    "aws_db_instance": _db(public="publicly_accessible", public_default=False),
+    "aws_rds_cluster": _db(default_engine="aurora"),
     "aws_rds_cluster_instance": Spec(tier=Tier.DATA, engine="engine", public="publicly_accessible",
                                      public_default=False),
-    "aws_docdb_cluster": Spec(**_DB, default_engine="docdb"),
+    "aws_docdb_cluster": _db(default_engine="docdb"),
     "aws_docdb_cluster_instance": Spec(tier=Tier.DATA, engine="engine", default_engine="docdb"),
-    "aws_neptune_cluster": Spec(**_DB, default_engine="neptune"),
+    "aws_neptune_cluster": _db(default_engine="neptune"),
     "aws_neptune_cluster_instance": Spec(tier=Tier.DATA, engine="engine", default_engine="neptune",
                                          public="publicly_accessible", public_default=False),
     "aws_redshift_cluster": Spec(tier=Tier.DATA, groups=("vpc_security_group_ids",), ports=(5439,),
@@ -139,20 +146,22 @@ def _ports(inst: ResourceInstance, spec: Spec) -> list[int]:
     return [] if port is None else [port]
 
 
-def _public(inst: ResourceInstance, spec: Spec) -> bool | None | Unknown:
+def _public(inst: ResourceInstance, spec: Spec) -> bool | None:
+    """Public addressing from the kind's own flag (an unresolved flag says nothing: None)."""
     if not spec.public:
         return spec.public_default
     flag = bool_or(block_attr(inst.attrs, spec.public), spec.public, None)
+    if isinstance(flag, Unknown):
+        return None
     if spec.internal:
-        flag = False if flag is None else flag
-        return flag if is_unknown(flag) else not flag
+        return not flag
     return spec.public_default if flag is None else flag
 
 
 def group_refs(value: Any, inst: ResourceInstance, refs: Refs, what: str) -> list[str | Unknown]:
     """Group ids or names: names resolve to a group of that name in the same root."""
     items = as_list(value, what)
-    if is_unknown(items):
+    if isinstance(items, Unknown):
         return [items]
     out: list[str | Unknown] = []
     for item in items:
@@ -192,9 +201,9 @@ def _present(inst: ResourceInstance, block: str) -> bool:
     blocks = as_blocks(inst.attrs.get(block), block)
     if not blocks:
         return False
-    if is_unknown(blocks[0]):
+    if isinstance(blocks[0], Unknown):
         return True
-    lists = [v for k, v in blocks[0].items() if k.endswith(("_ids", "subnets", "security_groups"))]
+    lists = [v for k, v in blocks[0].items() if isinstance(k, str) and k.endswith(("_ids", "subnets", "security_groups"))]
     return not lists or any(v != [] and v is not None for v in lists)
 
 
@@ -241,16 +250,16 @@ def block_volumes(inst: ResourceInstance, key: str, kind: str, path: tuple[str, 
     out: list[Volume] = []
     for index, block in enumerate(as_blocks(inst.attrs.get(key), key)):
         address = f"{inst.address}.{key}[{index}]"
-        if is_unknown(block):
+        if isinstance(block, Unknown):
             encrypted: Any = block
         else:
             value: Any = block
             for step in path[:-1]:
                 value = as_blocks(value.get(step), step)
                 value = value[0] if value else {}
-                if is_unknown(value):
+                if isinstance(value, Unknown):
                     break
-            encrypted = value if is_unknown(value) else as_bool(value.get(path[-1]), path[-1])
+            encrypted = value if isinstance(value, Unknown) else as_bool(value.get(path[-1]), path[-1])
         out.append(Volume(make_uid(inst.scope, address), inst.address, kind, encrypted, inst.uid,
                           line_of(inst, block, key)))
     return out
@@ -280,7 +289,7 @@ def _launch_template(inst: ResourceInstance, workload: Workload, refs: Refs, est
     more = group_refs(inst.attrs.get("security_group_names"), inst, refs, "security_group_names")
     flags: list[bool | None | Unknown] = []
     for nic in as_blocks(inst.attrs.get("network_interfaces"), "network_interfaces"):
-        if is_unknown(nic):
+        if isinstance(nic, Unknown):
             more.append(nic)
             continue
         more += group_refs(nic.get("security_groups"), inst, refs, "network_interfaces.security_groups")
