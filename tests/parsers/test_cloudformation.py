@@ -96,6 +96,11 @@ def test_json_template_lines_and_long_form_getatt() -> None:
     assert lb.env_hint == app.env_hint == "prod"  # parameter EnvType
 
 
+def test_tab_indented_json_goes_through_the_json_decoder_with_lines() -> None:
+    group = parse("tabs.json").groups["tabs.json#G"]
+    assert (group.location.line, rows(group)) == (4, [(IN, "tcp", 22, 22, PeerKind.CIDR, "0.0.0.0/0", 9, "")])
+
+
 # -- intrinsic functions, conditions, parameters ---------------------------------------
 
 def test_sub_join_select_split_cidr_findinmap_with_defaults() -> None:
@@ -264,9 +269,10 @@ def test_broken_templates_are_parse_errors_with_lines() -> None:
     estate = parse_documents(HERE, broken, None)
     assert [(e.file, e.line) for e in estate.errors] == [
         ("broken/bad.template", 5), ("broken/duplicate.yaml", 3), ("broken/syntax.yaml", 10),
-        ("broken/unclosed.json", 6)]
+        ("broken/tabs.json", 4), ("broken/unclosed.json", 6)]
     assert all(e.message.startswith("cannot decode template: ") for e in estate.errors)
     assert "Duplicate found 'Same'" in estate.errors[1].message
+    assert estate.errors[3].message == "cannot decode template: did not find expected ',' or '}'"
     # a .template without AWSTemplateFormatVersion is still read by its Resources
     assert list(estate.vpcs) == ["broken/app.template#A"]
 
