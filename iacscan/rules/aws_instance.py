@@ -49,9 +49,11 @@ def aws405_imds_v1(ctx: Context) -> Iterator[Finding]:
         metadata option of its own (it takes one from a launch template or the
         account default), so plain CloudFormation instances are not judged; the
         launch template they use is. Autoscaling groups are judged through their
-        launch template or configuration. A Terraform ``aws_instance`` that gets its
-        metadata options from a launch template should still set them itself, or it
-        is reported.
+        launch template or configuration. A Terraform ``aws_instance`` built from a
+        launch template is judged on its own ``metadata_options`` block (the model
+        does not carry the template's options over to the instance yet): set
+        ``http_tokens = "required"`` on the instance as well, which Terraform sends
+        as an override of the template anyway.
 
     Why it matters:
         IMDSv1 answers any plain HTTP GET from the instance. A server-side request

@@ -174,10 +174,10 @@ def aws403_no_config(ctx: Context) -> Iterator[Finding]:
 
     Failing example:
         resource "aws_cloudtrail" "main" {
-          name                          = "main"
-          s3_bucket_name                = "audit-logs"
-          is_multi_region_trail         = true
-          enable_log_file_validation    = true
+          name                       = "main"
+          s3_bucket_name             = "audit-logs"
+          is_multi_region_trail      = true
+          enable_log_file_validation = true
         }
         # no aws_config_configuration_recorder / aws_config_delivery_channel
 
@@ -193,7 +193,9 @@ def aws403_no_config(ctx: Context) -> Iterator[Finding]:
     Fix:
         Declare a recorder (all supported resources, global types included), a
         delivery channel and the recorder status (``is_enabled = true``) next to the
-        trail, or set ``baseline`` to match where your baseline lives.
+        trail. When AWS Config is set up by another repository (or by AWS Organizations
+        / Control Tower), turn the rule off for this one in your ruleset
+        (``rules: {AWS403: false}``).
     """
     kinds = {r.kind for r in ctx.estate.config_recorders.values()}
     missing = [kind for kind in ("recorder", "delivery_channel") if kind not in kinds]
@@ -273,7 +275,10 @@ def aws404_cloudtrail(ctx: Context) -> Iterator[Finding]:
     Fix:
         Set ``is_multi_region_trail = true`` and ``enable_log_file_validation = true``
         and keep ``enable_logging`` on (CloudFormation ``IsMultiRegionTrail``,
-        ``EnableLogFileValidation``, ``IsLogging: true``).
+        ``EnableLogFileValidation``, ``IsLogging: true``). When the account is covered
+        by an AWS Organizations trail declared elsewhere, the ``no_trail`` finding can
+        be suppressed with a baseline file or by turning the rule off for this
+        repository.
     """
     for trail in ctx.estate.trails.values():
         yield from _trail_problems(ctx, trail)
