@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from iacscan.discover import inside, relative
+from iacscan.discover import relative
 from iacscan.model import Estate, Location, ParseError, Unknown, Unresolved, make_uid
 from iacscan.parsers.tf_files import Block, ParseCache, load_tfvars
 from iacscan.parsers.tf_module import META_BLOCKS, ModuleDef, read_module
@@ -118,7 +118,11 @@ class Loader:
         self.files: list[str] = []
 
     def rel(self, path: Path) -> str:
-        return relative(self.root, path)
+        """``path`` relative to the scan root; a local module outside it gets a ``../`` path."""
+        rel = relative(self.root, path)
+        if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+            rel = Path(os.path.relpath(path, self.root)).as_posix()
+        return rel
 
     def module(self, directory: Path) -> ModuleDef:
         """The parsed module in ``directory`` (cached)."""
@@ -213,8 +217,8 @@ class Loader:
             if target is None:
                 return Unknown(f"module {name} (source {source}) is not downloaded; "
                                "run terraform init to let iacscan read it")
-        if not target.is_dir() or not inside(self.root, target):
-            return Unknown(f"module {name} source {source} is not a directory inside the scanned root")
+        if not target.is_dir():
+            return Unknown(f"module {name} source {source} is not a directory")
         if target in caller.lineage:
             return Unknown(f"module {name} (source {source}) calls itself (module cycle)")
         return self.module(target)

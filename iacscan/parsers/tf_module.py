@@ -20,7 +20,6 @@ from iacscan.parsers.tf_values import dynamic_items, safe_eval, walk
 #: Meta-arguments and blocks that are not resource attributes.
 META_ATTRS = frozenset({"count", "for_each", "provider", "depends_on"})
 META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "dynamic"})
-SKIPPED_TOP = frozenset({"provider", "terraform", "moved", "import", "check", "removed"})
 
 
 @dataclass

@@ -180,6 +180,15 @@ def test_module_dir_nobody_calls_is_its_own_root():
         "aws_security_group.this", "id")
 
 
+def test_local_module_outside_the_scan_root_is_read_with_a_relative_path():
+    root = FIXTURES / "modules" / "modules" / "sg"
+    instances, errors, _, files = load_instances(root, [root], [])
+    found = by_address(instances)
+    assert errors == [] and files == ["../rule/main.tf", "main.tf"]
+    assert found["module.rule.aws_security_group_rule.egress"].location == Location("../rule/main.tf", 4)
+    assert found["module.rule.aws_security_group_rule.egress"].attrs["description"] == ". ../rule"
+
+
 def test_remote_module_read_from_modules_json():
     instances, errors, unresolved, files = load("remote")
     found = by_address(instances)
