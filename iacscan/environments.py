@@ -12,7 +12,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
-from iacscan.model import Estate, Unknown, Vpc, Workload
+from iacscan.model import Estate, SecurityGroup, Unknown, Vpc, Workload
 from iacscan.ruleset import EnvironmentConfig
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
@@ -109,7 +109,8 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
         vpc.environment = resolver.resolve(
             file=vpc.location.file, vpc=vpc.uid, tags=vpc.tags, names=[vpc.address], hint=None,
             vpc_aliases=[vpc.live_id])
-    for obj in [*estate.groups.values(), *estate.workloads.values()]:
+    objects: list[SecurityGroup | Workload] = [*estate.groups.values(), *estate.workloads.values()]
+    for obj in objects:
         names: list[object] = [obj.name, obj.address]
         vpc_ref = obj.vpc if isinstance(obj.vpc, str) and obj.vpc else None
         if vpc_ref is None and isinstance(obj, Workload):
