@@ -239,3 +239,24 @@ def test_golden_output(fmt: str, name: str) -> None:
     if os.environ.get("IACSCAN_UPDATE_GOLDEN"):
         golden.write_text(out, encoding="utf-8")
     assert out == golden.read_text(encoding="utf-8")
+
+
+# --- a real scan ------------------------------------------------------------------------------
+
+def test_reports_of_the_demo_are_deterministic(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Two scans of the shipped demo give byte-identical JSON and SARIF, with sorted findings."""
+    from iacscan.cli import main
+
+    monkeypatch.chdir(GOLDEN.parent.parent)
+    outputs = []
+    for fmt in ("json", "sarif", "json", "sarif"):
+        assert main(["scan", "fixtures/demo", "--format", fmt]) == 1
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    findings = json.loads(outputs[0])["findings"]
+    keys = [(f["file"], f["line"], f["rule_id"], f["resource"]) for f in findings]
+    assert keys == sorted(keys) and all(f["file"].startswith("fixtures/demo/") for f in findings)
+    results = json.loads(outputs[1])["runs"][0]["results"]
+    assert [r["partialFingerprints"]["primaryLocationLineHash"] for r in results] == \
+        [f["fingerprint"] for f in findings]
