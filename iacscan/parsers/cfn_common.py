@@ -84,10 +84,18 @@ class Builder:
             logical_id = self.target(value, types)
             if logical_id is not None:
                 return self.uid(logical_id)
-            return Unknown(f"{value} does not name a resource of type {' or '.join(types)} in this template")
+            return Unknown(self._not_an_id(value, types))
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             return str(value)
         return Unknown(f"{kind_of(value)} where an id is expected")
+
+    def _not_an_id(self, ref: CfnRef, types: tuple[str, ...]) -> str:
+        rtype = self.type_of(ref.logical_id) or "resource"
+        if rtype == "AWS::CloudFormation::Stack":
+            return f"{ref} is an output of a nested stack, which is not read"
+        if ref.attribute is not None:
+            return f"{ref} (an attribute of a {rtype}) is only known after deployment"
+        return f"{ref} is a {rtype}, not a {' or '.join(types)}"
 
     def id_list(self, value: Any, types: tuple[str, ...]) -> list[str | Unknown]:
         """A list of ids (a single value is taken as a one-element list)."""

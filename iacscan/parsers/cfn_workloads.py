@@ -189,6 +189,11 @@ def _interfaces(b: Builder, value: Any, group_key: str) -> tuple[list[str | Unkn
         if not isinstance(nic, dict):
             continue
         groups.extend(g for g in b.id_list(nic.get(group_key), (SG,)) if g not in groups)
+        eni = b.target(nic.get("NetworkInterfaceId"), ("AWS::EC2::NetworkInterface",))
+        attached = b.estate.workloads.get(b.uid(eni)) if eni else None
+        if attached is not None:  # an interface declared on its own and attached here
+            groups.extend(g for g in attached.groups if g not in groups)
+            subnets.extend(s for s in attached.subnets if s not in subnets)
         subnets.extend(b.id_list(nic.get("SubnetId"), (SUBNET,)))
         if str(nic.get("DeviceIndex", "0")) == "0" and nic.get("AssociatePublicIpAddress") is not None:
             public = _public(nic.get("AssociatePublicIpAddress"))

@@ -198,6 +198,11 @@ def test_every_workload_family() -> None:
         "AsgLc": ("AWS::AutoScaling::AutoScalingGroup", app, [sg], [], vpc, False, [], 84),
         "Db": ("AWS::RDS::DBInstance", data, [sg], [], vpc, True, [5432], 95),
         "AuroraMember": ("AWS::RDS::DBInstance", data, [sg], [], vpc, None, [3306], 106),
+        "Attached": ("AWS::EC2::Instance", app, [sg], [sub], vpc, None, [], 208),  # via the Eni resource
+        "Odd": ("AWS::EC2::NetworkInterface", app, [
+            Unknown("Nested.Outputs.GroupId is an output of a nested stack, which is not read"),
+            Unknown("Vpc.DefaultSecurityGroup (an attribute of a AWS::EC2::VPC) is only known after deployment"),
+            Unknown("SubnetA is a AWS::EC2::Subnet, not a AWS::EC2::SecurityGroup")], [sub], vpc, None, [], 219),
     }  # NoVpcFn (no VpcConfig) is no workload
     assert all(w.env_hint == "staging" and w.source == "cloudformation" for w in estate.workloads.values())
 
@@ -208,7 +213,7 @@ def test_images_metadata_tokens_and_volumes() -> None:
     assert info == {"Template": ("ami-0789", "required"), "Config": ("ami-0aaa", "optional"),
                     "Web": ("ami-0123", None), "Bastion": ("ami-0456", None),
                     "FromTemplate": ("ami-0789", "required"), "Asg": ("ami-0789", "required"),
-                    "AsgLc": ("ami-0aaa", "optional")}
+                    "AsgLc": ("ami-0aaa", "optional"), "Attached": ("ami-0bbb", None)}
     assert [(v.uid, v.kind, v.encrypted, v.owner, v.location.line) for v in estate.volumes.values()] == [
         ("workloads.yaml#Web.BlockDeviceMappings[0]", "ebs_block_device", True, "workloads.yaml#Web", 30),
         ("workloads.yaml#Web.BlockDeviceMappings[1]", "ebs_block_device", None, "workloads.yaml#Web", 34),
