@@ -172,29 +172,41 @@ class Loader:
         try:
             self.collect(scope)
         except RecursionError:
-            self.errors.append(ParseError(module.rel, 0, "module nests too deeply to evaluate"))
+            self.errors.append(ParseError(_first_file(module), 0, "module nests too deeply to evaluate"))
 
     def collect(self, scope: ModuleScope) -> None:
         """Instances of every resource and data block of ``scope`` and its module calls."""
-        root_rel = scope.root.module.rel
         for mode, table in (("managed", scope.module.resources), ("data", scope.module.data)):
             for (typ, name), block in table.items():
-                for inst in scope.expansion(mode, typ, name).instances:
-                    attrs = {attr: scope.instance_attr(block, inst, attr) for attr in scope.attr_names(block)}
-                    lines = dict(block.attr_lines)
-                    for child in block.blocks:
-                        if child.kind == "dynamic" and child.labels:
-                            lines.setdefault(child.labels[0], child.line)
-                        elif child.kind not in META_BLOCKS:
-                            lines.setdefault(child.kind, child.line)
-                    self.instances.append(ResourceInstance(
-                        uid=make_uid(root_rel, inst.address), address=inst.address, type=typ, name=name,
-                        mode=mode, scope=root_rel, module_path=scope.prefix, attrs=attrs,
-                        location=Location(block.file, block.line), attr_lines=lines))
+                try:
+                    self.instances.extend(self.block_instances(scope, mode, block))
+                except RecursionError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a loader bug must not stop the scan
+                    self.errors.append(ParseError(block.file, block.line, "iacscan could not evaluate "
+                                                  f"{typ}.{name}: {type(exc).__name__}: {exc} (please report)"))
         for name in scope.module.calls:
             for inst in scope.calls_expansion(name).instances:
                 if inst.child is not None:
                     self.collect(inst.child)
+
+    @staticmethod
+    def block_instances(scope: ModuleScope, mode: str, block: Block) -> list[ResourceInstance]:
+        """The evaluated instances of one resource or data block."""
+        typ, name = block.labels
+        root_rel = scope.root.module.rel
+        lines = dict(block.attr_lines)
+        for child in block.blocks:
+            if child.kind == "dynamic" and child.labels:
+                lines.setdefault(child.labels[0], child.line)
+            elif child.kind not in META_BLOCKS:
+                lines.setdefault(child.kind, child.line)
+        return [ResourceInstance(
+            uid=make_uid(root_rel, inst.address), address=inst.address, type=typ, name=name, mode=mode,
+            scope=root_rel, module_path=scope.prefix,
+            attrs={attr: scope.instance_attr(block, inst, attr) for attr in scope.attr_names(block)},
+            location=Location(block.file, block.line), attr_lines=dict(lines),
+        ) for inst in scope.expansion(mode, typ, name).instances]
 
     # --- Host protocol ---------------------------------------------------------------
     def note(self, scope: ModuleScope, address: str, what: str, reason: str, block: Block) -> None:
@@ -230,6 +242,10 @@ class Loader:
             manifest = self.manifests[root_dir] = _read_manifest(root_dir)
         found = manifest.get(key)
         return _norm(root_dir / found) if found is not None else None
+
+
+def _first_file(module: ModuleDef) -> str:
+    return module.files[0] if module.files else module.rel
 
 
 def _const(value: Any) -> Thunk:
