@@ -109,7 +109,7 @@ def env201_workload_uses_foreign_group(ctx: Context) -> Iterator[Finding]:
     options={"shared_environments": SHARED},
     remediation=Remediation(
         summary="Remove the ingress rule of {resource} ({group_environment}) that admits "
-                "{peer_group} ({peer_environment}) on {protocol} {ports}.",
+                "{peer} ({peer_environment}) on {protocol} {ports}.",
         console="VPC console → Security groups → select the group → Inbound rules → Edit inbound "
                 "rules → delete the rule whose source is the {peer_environment} group → Save rules.",
         cli="aws ec2 revoke-security-group-ingress --group-id {live_id} --ip-permissions "
@@ -187,7 +187,7 @@ def _foreign_peers(ctx: Context, group: SecurityGroup) -> Iterator[Finding]:
             message=f"{group.address} ({group.environment}) admits {protocol} {ports} from "
                     f"{peer.address} of environment {peer.environment}",
             details={"direction": "ingress", "protocol": protocol, "ports": ports,
-                     "peer": peer.address, "peer_group": peer.address,
+                     "peer": peer.address,
                      "group_environment": group.environment, "peer_environment": peer.environment},
             environment=group.environment, live_id=group.live_id,
         )
