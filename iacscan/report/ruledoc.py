@@ -53,6 +53,18 @@ def _sections(text: str) -> list[tuple[str, list[str]]]:
     return [(name, body) for name, body in sections if name or any(ln.strip() for ln in body)]
 
 
+def summary_paragraph(text: str) -> str:
+    """The first paragraph of the docstring's "What it finds" section (else of the docstring),
+    on one line: a rule's full description in one breath."""
+    sections = _sections(text)
+    chosen = [body for name, body in sections if name.lower() == "what it finds"] or [b for _, b in sections]
+    for body in chosen:
+        for para in re.split(r"\n\s*\n", textwrap.dedent("\n".join(body)).strip()):
+            if para.strip():
+                return " ".join(line.strip() for line in para.splitlines())
+    return ""
+
+
 def _language(code: str) -> str:
     if re.search(r"^\s*(resource|data|module|variable|locals)\b", code, re.MULTILINE):
         return "hcl"

@@ -19,7 +19,7 @@ from iacscan.findings import Finding, Severity
 from iacscan.report import sorted_findings
 from iacscan.report.escape import sarif_message
 from iacscan.report.json_report import plain
-from iacscan.report.ruledoc import doc_markdown, remediation_markdown
+from iacscan.report.ruledoc import doc_markdown, remediation_markdown, summary_paragraph
 from iacscan.rules.base import RuleMeta, iter_rules
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
         "id": meta.id,
         "name": rule_name(meta.title),
         "shortDescription": {"text": _cut(meta.title)},
-        "fullDescription": {"text": _cut(_first_paragraph(doc, meta.title))},
+        "fullDescription": {"text": _cut(summary_paragraph(doc) or meta.title)},
         "help": {"text": doc + _remediation_text(meta), "markdown": markdown},
         "defaultConfiguration": {"level": LEVELS[meta.severity]},
         "properties": {
@@ -120,15 +120,6 @@ def rule_name(title: str) -> str:
     ``InternetToSensitivePort``)."""
     words = re.findall(r"[A-Za-z0-9]+", title)
     return "".join(w[:1].upper() + w[1:] for w in words)[:255] or "Rule"
-
-
-def _first_paragraph(doc: str, fallback: str) -> str:
-    for para in re.split(r"\n\s*\n", doc):
-        lines = [ln for ln in para.strip().splitlines() if not re.match(r"^\s*(#+\s*)?What it finds\s*:?\s*$", ln, re.I)]
-        text = " ".join(ln.strip() for ln in lines).strip()
-        if text:
-            return text
-    return fallback
 
 
 def _remediation_text(meta: RuleMeta) -> str:
