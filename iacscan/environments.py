@@ -58,10 +58,12 @@ class EnvironmentResolver:
                     return found
         return None
 
-    def from_mapping(self, file: str, vpc: object, vpc_aliases: Iterable[str] = ()) -> str | None:
-        """The first mapping entry whose ``path`` glob matches the file or whose ``vpc``
-        names the VPC: by uid, by address (the uid without its scope) or by an alias
-        (the VPC's live ``vpc-…`` id)."""
+    def from_mapping(self, file: str, vpc: object, vpc_aliases: Iterable[str] = (),
+                     account: str | None = None) -> str | None:
+        """The first mapping entry whose ``path`` glob matches the file, whose ``vpc``
+        names the VPC (by uid, by address — the uid without its scope — or by an alias
+        such as the VPC's live ``vpc-…`` id), or whose ``account`` is the object's AWS
+        account (live objects)."""
         names = {n for n in vpc_aliases if n}
         if isinstance(vpc, str) and vpc:
             names |= {vpc, vpc.split("#", 1)[-1]}
@@ -69,6 +71,8 @@ class EnvironmentResolver:
             if "path" in entry and file and fnmatch.fnmatch(file, entry["path"]):
                 return entry["environment"]
             if "vpc" in entry and entry["vpc"] in names:
+                return entry["environment"]
+            if "account" in entry and account and entry["account"] == account:
                 return entry["environment"]
         return None
 
@@ -82,9 +86,9 @@ class EnvironmentResolver:
 
     def resolve(
         self, *, file: str, vpc: object, tags: dict[str, str], names: Iterable[object], hint: str | None,
-        vpc_aliases: Iterable[str] = (),
+        vpc_aliases: Iterable[str] = (), account: str | None = None,
     ) -> str | None:
-        found = self.from_mapping(file, vpc, vpc_aliases) or self.from_tags(tags)
+        found = self.from_mapping(file, vpc, vpc_aliases, account) or self.from_tags(tags)
         if found:
             return found
         for name in names:
@@ -108,7 +112,7 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
     for vpc in estate.vpcs.values():
         vpc.environment = resolver.resolve(
             file=vpc.location.file, vpc=vpc.uid, tags=vpc.tags, names=[vpc.address], hint=None,
-            vpc_aliases=[vpc.live_id])
+            vpc_aliases=[vpc.live_id], account=account_of(vpc.uid, vpc.location.resource_id))
     objects: list[SecurityGroup | Workload] = [*estate.groups.values(), *estate.workloads.values()]
     for obj in objects:
         names: list[object] = [obj.name, obj.address]
@@ -117,8 +121,22 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
             vpc_ref = _subnets_vpc(estate, obj.subnets)
         known = _find_vpc(estate, vpc_ref)
         env = resolver.resolve(file=obj.location.file, vpc=vpc_ref, tags=obj.tags, names=names,
-                               hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [])
+                               hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [],
+                               account=account_of(obj.uid, obj.location.resource_id))
         obj.environment = env or (known.environment if known else None)
+
+
+def account_of(uid: str, resource_id: str = "") -> str | None:
+    """The AWS account of a live object: from its ``live:<account>:<region>`` scope or ARN."""
+    if uid.startswith("live:"):
+        account = uid.split(":")[1]
+        if account:
+            return account
+    if resource_id.startswith("arn:"):
+        parts = resource_id.split(":")
+        if len(parts) > 4 and parts[4]:
+            return parts[4]
+    return None
 
 
 def _find_vpc(estate: Estate, ref: object) -> Vpc | None:

@@ -233,3 +233,16 @@ def test_environments_of_a_scanned_terraform_tree(tmp_path: Path) -> None:
         ("envs/dev/main.tf", "aws_security_group.app", "dev"),
         ("envs/dev/main.tf", "aws_security_group.tagged", "staging"),
     }
+
+
+def test_mapping_by_account_for_live_objects() -> None:
+    config = _config(mapping=[{"account": "123456789012", "environment": "prod"}])
+    live = SecurityGroup(uid="live:123456789012:eu-west-1#sg-0abc", address="sg-0abc", name="web-dev",
+                         description="x", vpc=None, location=Location("", 0, resource_id="sg-0abc"))
+    by_arn = _workload(vpc=None)
+    by_arn.location = Location("", 0, resource_id="arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc")
+    other = SecurityGroup(uid="live:999999999999:eu-west-1#sg-0def", address="sg-0def", name="x",
+                          description="x", vpc=None)
+    estate = Estate(groups={live.uid: live, other.uid: other}, workloads={by_arn.uid: by_arn})
+    assign_environments(estate, config)
+    assert (live.environment, by_arn.environment, other.environment) == ("prod", "prod", None)
