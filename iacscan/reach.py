@@ -13,7 +13,7 @@ Semantics (DESIGN.md "Reachability semantics", REFERENCES.md §8):
   holding all of IPv4. When the other's addresses are unknown, a narrower range admits
   it only possibly, and a possible flow never makes a path.
 - When the code says which ports a workload listens on (a database port, listener
-  ports), flows into it are cut to those ports (tcp and udp).
+  ports), flows into it are cut to those ports (tcp).
 - The internet reaches B when B's ingress admits all of IPv4 or all of IPv6 (a union of
   ranges counts), its subnets' network ACLs let the traffic in, and B is publicly
   addressable (confirmed), or might be (unconfirmed). See ``iacscan.reach_exposure``.
@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from iacscan.model import Direction, Estate, Tier, Workload
-from iacscan.net import AddressSet, Traffic
+from iacscan.net import AddressSet, Intervals, Traffic
 from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
 from iacscan.reach_groups import (
     NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, union_all,
@@ -64,13 +64,11 @@ class Sig:
 
 
 def listening(ports: list[int]) -> Traffic | None:
-    """tcp and udp on the given ports, or None (no restriction) when the list is empty."""
+    """tcp on the given ports (database, cache and listener ports are tcp), or None (no
+    restriction) when the list is empty."""
     if not ports:
         return None
-    out = Traffic()
-    for port in sorted(set(ports)):
-        out = out.union(Traffic.of("tcp", port, port)).union(Traffic.of("udp", port, port))
-    return out
+    return Traffic(by_protocol=(("tcp", Intervals.of((p, p) for p in ports)),))
 
 
 class Reachability:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from iacscan.model import Tier, Workload
 from iacscan.net import ALL_PORTS, Traffic
 from iacscan.reach import INTERNET, Reachability, Sig
+from iacscan.reach_exposure import CONFIRMED
 
 _ORDER = ("tcp", "udp", "icmp", "icmpv6")
 
@@ -42,8 +43,12 @@ def bfs(
     starts: Iterable[int] = (),
     first_hops: Iterable[tuple[int, Traffic]] = (),
     expand: Callable[[Sig], bool] = expands,
+    hop: Callable[[Sig, Traffic], Traffic] | None = None,
 ) -> dict[int, Node]:
-    """Shortest paths from ``starts`` (depth 0) and/or from outside through ``first_hops``."""
+    """Shortest paths from ``starts`` (depth 0) and/or from outside through ``first_hops``.
+
+    ``hop(dst, traffic)``, when given, narrows the traffic of each hop (an empty result
+    drops the hop)."""
     nodes: dict[int, Node] = {}
     queue: deque[int] = deque()
     pools, pool_of = _pools(reach)
@@ -67,15 +72,29 @@ def bfs(
             continue
         depth = nodes[sid].depth + 1
         for tid in sorted(reach.receivers_from(sig) - nodes.keys()):
-            traffic = reach.flow(sig, reach.sigs[tid])
+            traffic = _narrow(hop, reach.sigs[tid], reach.flow(sig, reach.sigs[tid]))
             if traffic:
                 visit(tid, sid, traffic, depth)
         if sig.out_anyone:
             for key, members in pools.items():
                 if members and key.intersection(sig.out_anyone):
                     for tid in sorted(members):
-                        visit(tid, sid, reach.flow(sig, reach.sigs[tid]), depth)
+                        traffic = _narrow(hop, reach.sigs[tid], reach.flow(sig, reach.sigs[tid]))
+                        if traffic:
+                            visit(tid, sid, traffic, depth)
     return nodes
+
+
+def _narrow(hop: Callable[[Sig, Traffic], Traffic] | None, dst: Sig, traffic: Traffic) -> Traffic:
+    return traffic if hop is None or not traffic else hop(dst, traffic)
+
+
+def not_public(dst: Sig, traffic: Traffic) -> Traffic:
+    """The part of a hop the whole internet could not send as well: a workload the internet
+    confirmedly reaches on some traffic is not "reached from an environment" on it."""
+    if dst.exposure != CONFIRMED or not dst.in_internet:
+        return traffic
+    return traffic.difference(dst.in_internet)
 
 
 def _pools(reach: Reachability) -> tuple[dict[Traffic, set[int]], dict[int, Traffic]]:

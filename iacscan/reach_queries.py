@@ -15,7 +15,7 @@ from iacscan.model import Tier, Workload
 from iacscan.net import Traffic
 from iacscan.policies import Policy
 from iacscan.reach import Reachability, Sig
-from iacscan.reach_paths import Node, bfs, chain, expands, hops_of
+from iacscan.reach_paths import Node, bfs, chain, expands, hops_of, not_public
 
 
 @dataclass
@@ -61,13 +61,20 @@ def internet_hits(reach: Reachability, *, data_entries: bool, min_depth: int = 1
             yield Hit(workload, nodes, True, is_confirmed)
 
 
+def direct_hits(reach: Reachability) -> Iterator[Hit]:
+    """Every workload the internet reaches directly (one hop), confirmed or not."""
+    for sig, traffic, confirmed in reach.internet_entries():
+        for workload in sig.workloads:
+            yield Hit(workload, [Node(sig.id, None, traffic, 1)], True, confirmed)
+
+
 def environment_crossings(reach: Reachability) -> Iterator[tuple[str, Hit]]:
     """(source environment, hit) for each workload of another known environment that
     workloads of the source environment reach (through workloads of no known environment)."""
     environments = sorted({s.environment for s in reach.sigs if s.environment})
     for env in environments:
         starts = [s.id for s in reach.sigs if s.environment == env]
-        nodes = bfs(reach, starts=starts,
+        nodes = bfs(reach, starts=starts, hop=not_public,
                     expand=lambda s, e=env: expands(s) and s.environment in (e, None))  # type: ignore[misc]
         for sid in sorted(nodes):
             sig = reach.sigs[sid]
@@ -101,7 +108,7 @@ def _selector_hits(reach: Reachability, policy: Policy) -> Iterator[Hit]:
                 break
     if not starts:
         return
-    nodes = bfs(reach, starts=starts)
+    nodes = bfs(reach, starts=starts, hop=not_public)
     for sid in sorted(nodes):
         if nodes[sid].depth == 0:
             continue

@@ -15,7 +15,9 @@ from iacscan.model import Tier
 from iacscan.net import Traffic
 from iacscan.policies import Policy, parse_policies
 from iacscan.reach_paths import draw, hop_fields
-from iacscan.reach_queries import Hit, allow_only_violations, deny_hits, environment_crossings, internet_hits
+from iacscan.reach_queries import (
+    Hit, allow_only_violations, deny_hits, direct_hits, environment_crossings, internet_hits,
+)
 from iacscan.rules.base import Context, Remediation, rule
 
 _LOWER = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW,
@@ -88,16 +90,16 @@ def net301(ctx: Context) -> Iterator[Finding]:
     unconfirmed" and is one severity lower.
     """
     sensitive = sensitive_traffic(ctx)
-    for hit in internet_hits(ctx.graph.reach, data_entries=True):
-        if len(hit.nodes) != 1:
-            continue
+    for hit in direct_hits(ctx.graph.reach):
         exposed = hit.last.intersection(sensitive)
         if not exposed:
             continue
-        protocol, ports = hop_fields(exposed)
+        narrow = len(exposed.describe()) <= 40
+        protocol, ports = hop_fields(exposed if narrow else hit.last)
+        what = exposed.describe() if narrow else f"{hit.last.describe()}, which includes sensitive ports"
         base = Severity.CRITICAL if hit.target.tier is Tier.DATA else Severity.HIGH
         yield _path_finding(
-            ctx, hit, message=f"{hit.target.address} is reachable from the internet on {exposed.describe()}",
+            ctx, hit, message=f"{hit.target.address} is reachable from the internet on {what}",
             details={"protocol": protocol, "ports": ports}, severity=lower(base, hit.confirmed),
             extra={"sensitive": exposed.describe()})
 
