@@ -246,3 +246,20 @@ def test_mapping_by_account_for_live_objects() -> None:
     estate = Estate(groups={live.uid: live, other.uid: other}, workloads={by_arn.uid: by_arn})
     assign_environments(estate, config)
     assert (live.environment, by_arn.environment, other.environment) == ("prod", "prod", None)
+
+
+def test_environments_of_a_scanned_cloudformation_template(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\n'
+        "Parameters:\n  Environment:\n    Type: String\n    Default: Staging\n"
+        "Resources:\n"
+        "  AppGroup:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: app\n"
+        "  ProdDbGroup:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: db\n"
+        "  TaggedGroup:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: t\n"
+        "      Tags:\n        - Key: Environment\n          Value: dev\n")
+    estate = scan_path(tmp_path).estate
+    assert {g.address: g.environment for g in estate.groups.values()} == {
+        "AppGroup": "staging",  # the parameter default, the last clue
+        "ProdDbGroup": "prod",  # a CamelCase token of the logical id beats it
+        "TaggedGroup": "dev",
+    }
