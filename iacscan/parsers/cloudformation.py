@@ -129,7 +129,8 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
     if len(raw) > _BIG and "AWSTemplateFormatVersion" not in text:
         return
     if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
-        estate.errors.append(ParseError(rel, 0, "the file is not valid UTF-8"))
+        line = text.count("\n", 0, text.index("\ufffd")) + 1
+        estate.errors.append(ParseError(rel, line, "the file is not valid UTF-8"))
         estate.files.append(rel)
         return
     data, matches = decode_str(text)

@@ -273,8 +273,9 @@ def test_broken_templates_are_parse_errors_with_lines() -> None:
     broken = sorted((HERE / "broken").iterdir())
     estate = parse_documents(HERE, broken, None)
     assert [(e.file, e.line) for e in estate.errors] == [
-        ("broken/bad.template", 5), ("broken/duplicate.yaml", 3), ("broken/syntax.yaml", 10),
-        ("broken/tabs.json", 4), ("broken/unclosed.json", 6)]
+        ("broken/bad.template", 5), ("broken/duplicate.yaml", 3), ("broken/latin1.yaml", 5),
+        ("broken/syntax.yaml", 10), ("broken/tabs.json", 4), ("broken/unclosed.json", 6)]
+    assert estate.errors.pop(2).message == "the file is not valid UTF-8"
     assert all(e.message.startswith("cannot decode template: ") for e in estate.errors)
     assert "Duplicate found 'Same'" in estate.errors[1].message
     assert estate.errors[3].message == "cannot decode template: did not find expected ',' or '}'"
