@@ -174,6 +174,15 @@ def unresolved(inst: ResourceInstance, what: str, reason: str, location: Locatio
     return Unresolved(inst.address, inst.uid, what, reason, location or inst.location)
 
 
+def not_declared(value: Any, ref: str) -> str:
+    """Why the object ``value`` (resolved to ``ref``) names is missing from the estate."""
+    if isinstance(value, ResourceRef):
+        if address_type(value.address)[1]:
+            return f"{value.address} is a data source: it exists outside this configuration"
+        return f"{value.address} is not declared in this configuration"
+    return f"{ref} is not declared in this configuration"
+
+
 def reason_of(value: Any, what: str) -> str:
     """Why ``value`` (an Unknown or None) does not name anything."""
     if isinstance(value, Unknown):
@@ -218,7 +227,7 @@ class Refs:
             kind, _ = address_type(value.address)
             if kind in types:
                 return make_uid(scope, value.address)
-            return Unknown(f"{what} refers to {value.address}.{value.attribute}, not to a {' or '.join(types)}")
+            return Unknown(f"{what} refers to {value.address}.{value.attribute}, not to an {' or '.join(types)}")
         if isinstance(value, str):
             found = self.by_live.get(value.strip())
             if found is not None and found.type in types:

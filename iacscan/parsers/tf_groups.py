@@ -7,6 +7,10 @@ block's line. Standalone rules (``aws_security_group_rule``,
 name, with ``origin``/``origin_address``; when that group is not in the estate they are
 dropped and an ``Unresolved`` note is recorded (IAC002).
 
+Ports are the declared values (an inline ``protocol = "-1"`` rule keeps its ``0``/``0``);
+``aws_vpc_security_group_*_rule`` with ``ip_protocol = "-1"`` gets ``None`` ports, as AWS
+ignores them there. A port that is not a number is an ``Unknown`` naming the text.
+
 Descriptions: an absent or empty description is ``None`` (Terraform fills in "Managed by
 Terraform" for groups when absent; we keep ``None`` so rules see that nobody wrote one;
 plan JSON values carry the filled-in text and it is kept as written).
@@ -20,7 +24,7 @@ from iacscan.model import (
 )
 from iacscan.net import normalize_cidr, normalize_protocol
 from iacscan.parsers.tf_coerce import (
-    Refs, as_blocks, as_bool, as_int, as_list, as_str, line_of, reason_of, tags_of,
+    Refs, as_blocks, as_bool, as_int, as_list, as_str, line_of, not_declared, reason_of, tags_of,
     text_or_none, unresolved,
 )
 from iacscan.parsers.tf_types import ResourceInstance
@@ -139,13 +143,12 @@ def build_group(inst: ResourceInstance, refs: Refs) -> SecurityGroup:
 
 def _target_group(inst: ResourceInstance, refs: Refs, estate: Estate) -> SecurityGroup | None:
     """The group a standalone rule names, or None after recording why not."""
-    ref = refs.uid(inst.attrs.get("security_group_id"), inst.scope, SG_TYPES, "security_group_id")
-    group = None if ref is None or isinstance(ref, Unknown) else estate.find_group(ref)
+    value = inst.attrs.get("security_group_id")
+    ref = refs.uid(value, inst.scope, SG_TYPES, "security_group_id")
+    group = estate.find_group(ref) if isinstance(ref, str) else None
     if group is None:
-        if ref is None or isinstance(ref, Unknown):
-            reason = reason_of(ref, "security_group_id")
-        else:
-            reason = f"security group {ref} is not declared in this configuration"
+        reason = not_declared(value, f"security group {ref}") if isinstance(ref, str) else \
+            reason_of(ref, "security_group_id")
         estate.unresolved.append(unresolved(inst, "security_group_id", reason))
     return group
 

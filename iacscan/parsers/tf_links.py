@@ -16,7 +16,7 @@ from typing import Any
 
 from iacscan.model import Estate, Unknown, Workload
 from iacscan.parsers.tf_coerce import (
-    Refs, as_blocks, as_int, first_block, reason_of, unresolved,
+    Refs, as_blocks, as_int, first_block, not_declared, reason_of, unresolved,
 )
 from iacscan.parsers.tf_groups import SG_TYPES
 from iacscan.parsers.tf_types import ResourceInstance
@@ -55,9 +55,9 @@ def add_sg_attachment(inst: ResourceInstance, refs: Refs, estate: Estate) -> Non
     target = _workload(refs, estate, inst, inst.attrs.get("network_interface_id"),
                        ("aws_network_interface", "aws_instance"), "network_interface_id")
     if target is None:
-        ref = refs.any_uid(inst.attrs.get("network_interface_id"), inst.scope, "network_interface_id")
-        reason = f"{ref} is not declared in this configuration" if isinstance(ref, str) else \
-            reason_of(ref, "network_interface_id")
+        value = inst.attrs.get("network_interface_id")
+        ref = refs.any_uid(value, inst.scope, "network_interface_id")
+        reason = not_declared(value, ref) if isinstance(ref, str) else reason_of(ref, "network_interface_id")
         estate.unresolved.append(unresolved(inst, "network_interface_id", reason))
     elif group is None:
         estate.unresolved.append(unresolved(inst, "security_group_id", "security_group_id is not set"))

@@ -93,7 +93,8 @@ LINKS: tuple[dict[str, Handler], ...] = (
     {t: tf_links.link_cluster_member for t in ("aws_rds_cluster_instance", "aws_docdb_cluster_instance",
                                                "aws_neptune_cluster_instance")},
     {t: tf_links.link_enis for t in ("aws_instance", "aws_network_interface", "aws_network_interface_attachment")},
-    {t: tf_links.link_templates for t in ("aws_autoscaling_group", "aws_eks_node_group", "aws_instance")},
+    {t: tf_links.link_templates for t in ("aws_autoscaling_group", "aws_eks_node_group", "aws_instance",
+                                           "aws_spot_instance_request")},
 )
 
 

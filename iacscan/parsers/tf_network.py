@@ -18,7 +18,7 @@ from iacscan.model import (
 )
 from iacscan.net import normalize_cidr
 from iacscan.parsers.tf_coerce import (
-    Refs, address_type, as_blocks, as_bool, as_int, bool_or, line_of, reason_of, tags_of,
+    Refs, address_type, as_blocks, as_bool, as_int, bool_or, line_of, not_declared, reason_of, tags_of,
     text_or_none, unresolved,
 )
 from iacscan.parsers.tf_groups import PL_TYPES, protocol_of
@@ -215,10 +215,11 @@ def build_prefix_list(inst: ResourceInstance, refs: Refs) -> PrefixList:
 def _find(inst: ResourceInstance, refs: Refs, collection: dict[str, Any], key: str,
           types: tuple[str, ...], estate: Estate, note: bool = True) -> Any:
     """The object of ``collection`` that attribute ``key`` names; else record why (IAC002)."""
-    ref = refs.uid(inst.attrs.get(key), inst.scope, types, key)
+    value = inst.attrs.get(key)
+    ref = refs.uid(value, inst.scope, types, key)
     found = collection.get(ref) if isinstance(ref, str) else None
     if found is None and note:
-        reason = f"{ref} is not declared in this configuration" if isinstance(ref, str) else reason_of(ref, key)
+        reason = not_declared(value, ref) if isinstance(ref, str) else reason_of(ref, key)
         estate.unresolved.append(unresolved(inst, key, reason))
     return found
 

@@ -118,6 +118,7 @@ SPECS: dict[str, Spec] = {
     "aws_sagemaker_notebook_instance": Spec(groups=("security_groups",), subnets=("subnet_id",)),
 }
 SPECS["aws_alb"] = SPECS["aws_lb"]
+SPECS["aws_spot_instance_request"] = SPECS["aws_instance"]
 SPECS["aws_elasticsearch_domain"] = SPECS["aws_opensearch_domain"]
 WORKLOAD_TYPES = tuple(SPECS)
 
@@ -313,6 +314,7 @@ def _elb(inst: ResourceInstance, workload: Workload, refs: Refs, estate: Estate)
 
 _EXTRAS: dict[str, Callable[[ResourceInstance, Workload, Refs, Estate], None]] = {
     "aws_instance": _instance,
+    "aws_spot_instance_request": _instance,
     "aws_launch_configuration": _launch_configuration,
     "aws_launch_template": _launch_template,
     "aws_elb": _elb,

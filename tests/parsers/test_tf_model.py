@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from iacscan.model import (
     Direction, Location, NaclEntry, Peer, PeerKind, Route, Rule, Tier, Unknown, Unresolved, make_uid,
@@ -104,7 +106,7 @@ def test_unknown_values_become_unknown_peers():
     ], "egress": Unknown("dynamic egress for_each is unknown")}, line=1)
     sg.attr_lines["egress"] = 12
     rules = build(sg).groups[uid("aws_security_group.a")].rules
-    not_sg = Unknown("security_groups refers to module.m.output.x, not to a aws_security_group or "
+    not_sg = Unknown("security_groups refers to module.m.output.x, not to an aws_security_group or "
                      "aws_default_security_group")
     whole = Unknown("dynamic egress for_each is unknown")
     assert rules == [
@@ -611,4 +613,49 @@ def test_any_attribute_shape_is_read_without_error(junk):
     types = sorted(set(OBJECTS) | set(PIECES) | {"aws_rds_cluster_instance", "aws_network_interface_attachment"})
     instances = [res(f"{t}.j", {k: junk for k in _KEYS}) for t in types]
     estate = build(*instances)
+    assert [u for u in estate.unresolved if u.what == "attributes"] == []
+
+
+def test_attribute_form_rules_and_rule_resource_peers():
+    sg = res("aws_security_group.a", {"ingress": [
+        {LINE: 4, "protocol": "udp", "from_port": 53, "to_port": 53, "cidr_blocks": ["10.0.0.0/8"]},
+        {LINE: 5, "protocol": "icmp", "from_port": 8, "to_port": 0, "self": "true"},
+    ]}, line=2)
+    sg.attr_lines["ingress"] = 3
+    sgr = res("aws_security_group_rule.b", {"type": "egress", "security_group_id": ref("aws_security_group.a"),
+                                            "protocol": "tcp", "from_port": 443, "to_port": 443, "self": True,
+                                            "prefix_list_ids": ["pl-0s3"]}, line=10)
+    from_data = res("aws_security_group_rule.c", {"type": "ingress", "protocol": "tcp", "from_port": 1, "to_port": 1,
+                                                  "security_group_id": ref("data.aws_security_group.shared"),
+                                                  "cidr_blocks": ["10.0.0.0/8"]}, line=20)
+    estate = build(sg, sgr, from_data)
+    assert estate.groups[uid("aws_security_group.a")].rules == [
+        rule(IN, "udp", 53, 53, Peer(PeerKind.CIDR, "10.0.0.0/8"), 4),
+        rule(IN, "icmp", 8, 0, Peer(PeerKind.SELF), 5),
+        rule(OUT, "tcp", 443, 443, Peer(PeerKind.PREFIX_LIST, "pl-0s3"), 10, origin="aws_security_group_rule.b"),
+        rule(OUT, "tcp", 443, 443, Peer(PeerKind.SELF), 10, origin="aws_security_group_rule.b"),
+    ]
+    assert estate.unresolved == [Unresolved(
+        "aws_security_group_rule.c", uid("aws_security_group_rule.c"), "security_group_id",
+        "data.aws_security_group.shared is a data source: it exists outside this configuration", loc(20))]
+
+
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=4),
+                  st.sampled_from(["tcp", "-1", "0.0.0.0/0", "sg-1", "true", "Interface", "igw-1", "local"]),
+                  st.just(Unknown("u")),
+                  st.builds(ResourceRef, st.sampled_from(["aws_security_group.j", "aws_vpc.j", "aws_subnet.j",
+                                                          "aws_instance.j", "aws_network_interface.j", "aws_lb.j",
+                                                          "aws_launch_template.j", "aws_rds_cluster.j", "module.m"]),
+                            st.sampled_from(["id", "arn", "name", "ids"])))
+_NAMES = st.sampled_from(_KEYS + ("launch_template_specification", "launch_template_id", "ebs", "lb_port",
+                                  "http_tokens", "action", "icmp_type", LINE, "id"))
+_VALUE = st.recursive(_LEAF, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                     st.dictionaries(_NAMES, inner, max_size=4)), max_leaves=10)
+_TYPES = sorted(set(OBJECTS) | set(PIECES) | {"aws_rds_cluster_instance", "aws_network_interface_attachment"})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.sampled_from(_TYPES), st.dictionaries(_NAMES, _VALUE, max_size=6)), max_size=3))
+def test_random_attribute_shapes_never_break_the_builder(resources):
+    estate = build(*(res(f"{t}.j", attrs) for t, attrs in resources))
     assert [u for u in estate.unresolved if u.what == "attributes"] == []
