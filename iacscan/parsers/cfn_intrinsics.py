@@ -45,7 +45,6 @@ class TemplateContext:
         self.parameters: dict[str, Any] = {}
         self._conditions: dict[str, bool | Unknown] = {}
         self._evaluating: set[str] = set()
-        self._attr_props: dict[tuple[str, str], str] = {}
         self._load_parameters(section(data, "Parameters"), overrides or {})
         self.resources = expand_resources(self.resources, self.resolve)
 
@@ -69,6 +68,7 @@ class TemplateContext:
             self.parameters[str(name)] = value
 
     def resource_type(self, logical_id: str) -> str | None:
+        """The ``Type`` of a resource of the template, None when it is not declared."""
         res = self.resources.get(logical_id)
         if isinstance(res, dict) and isinstance(res.get("Type"), str):
             return str(res["Type"])
@@ -103,6 +103,7 @@ class TemplateContext:
 
     @staticmethod
     def truth(value: Any, what: str) -> bool | Unknown:
+        """A condition value as a boolean (``"true"``/``"false"`` accepted), else Unknown."""
         if isinstance(value, Unknown):
             return value
         if isinstance(value, bool):
@@ -243,8 +244,6 @@ class TemplateContext:
         if then == other and then is not NO_VALUE:
             return then
         return Unknown(f"condition {cond_name} is undecided ({cond.reason})")
-
-
 
 
 #: GetAtt attributes that are simply one of the resource's own properties.

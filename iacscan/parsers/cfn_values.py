@@ -14,6 +14,7 @@ from iacscan.model import Unknown
 #: Marker for ``Ref: AWS::NoValue``; removed from the enclosing dict or list.
 NO_VALUE = object()
 
+
 class LDict(dict):  # type: ignore[type-arg]
     """A resolved mapping that remembers the 1-based line it was written on."""
 
@@ -65,10 +66,13 @@ def text_of(value: Any) -> str | Unknown | CfnRef:
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
         return str(value)
+    if value is None:
+        return Unknown("null where text is expected")
     return Unknown("a list or mapping where text is expected")
 
 
 def concat(parts: list[Any]) -> str | Unknown:
+    """The text of ``parts`` joined; Unknown when a part is unknown or a resource's id."""
     out: list[str] = []
     for part in parts:
         text = text_of(part)
@@ -81,6 +85,7 @@ def concat(parts: list[Any]) -> str | Unknown:
 
 
 def as_index(value: Any) -> int | None:
+    """An integer argument (``1`` or ``"1"``), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -101,6 +106,7 @@ def plain(value: Any) -> Any:
 
 
 def contains_unknown(value: Any) -> bool:
+    """True when ``value`` holds an Unknown or a resource reference anywhere."""
     if isinstance(value, (Unknown, CfnRef)):
         return True
     if isinstance(value, list):
@@ -111,5 +117,6 @@ def contains_unknown(value: Any) -> bool:
 
 
 def section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """A top-level template section as a mapping (empty when absent or malformed)."""
     value = data.get(name)
     return value if isinstance(value, dict) else {}
