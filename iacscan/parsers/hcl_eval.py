@@ -12,10 +12,7 @@ expression: ...")``.
 """
 from __future__ import annotations
 
-import math
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from iacscan.model import Unknown
 from iacscan.parsers.hcl_ast import (
@@ -25,39 +22,13 @@ from iacscan.parsers.hcl_ast import (
 from iacscan.parsers.hcl_functions import FUNCTIONS, TOLERANT, UNEVALUATED
 from iacscan.parsers.hcl_parse import parse_expression, parse_template_parts
 from iacscan.parsers.hcl_values import (
-    MAX_ITEMS, EvalError, UnknownResult, as_unknown, check_size, deep_unknown, ensure_fits,
-    hcl_equal, index_value, norm_number, to_bool, to_number, to_string,
+    MAX_ITEMS, ChildScope, EvalError, UnknownResult, arith, as_unknown, charge, check_size,
+    deep_unknown, ensure_fits, hcl_equal, index_value, iterate, norm_number, to_bool,
+    to_number, to_string, work_budget,
 )
 from iacscan.parsers.tf_types import Scope
 
 __all__ = ["evaluate", "evaluate_expression", "is_expression", "child_scope", "index_value"]
-
-#: Work allowed for one top-level evaluation (node evaluations plus result sizes); nested
-#: evaluations started by the scope share their caller's budget.
-MAX_WORK = 2_000_000
-_BUDGET: ContextVar[list[int] | None] = ContextVar("hcl_eval_budget", default=None)
-
-
-@contextmanager
-def _budget() -> Iterator[None]:
-    """Give a top-level evaluation its own work budget."""
-    if _BUDGET.get() is not None:
-        yield
-        return
-    token = _BUDGET.set([MAX_WORK])
-    try:
-        yield
-    finally:
-        _BUDGET.reset(token)
-
-
-def _charge(amount: int) -> None:
-    """Spend ``amount`` of the current budget; an exhausted budget is an error."""
-    budget = _BUDGET.get()
-    if budget is not None:
-        budget[0] -= amount
-        if budget[0] < 0:
-            raise EvalError("expression too expensive to evaluate")
 
 
 def is_expression(value: Any) -> bool:
@@ -79,7 +50,7 @@ def evaluate(value: Any, scope: Scope) -> Any:
 def evaluate_expression(text: str, scope: Scope) -> Any:
     """Evaluate the source text of one HCL expression (without ``${ }``)."""
     try:
-        with _budget():
+        with work_budget():
             return _eval(parse_expression(text), scope)
     except UnknownResult as exc:
         return exc.unknown
@@ -89,22 +60,7 @@ def evaluate_expression(text: str, scope: Scope) -> Any:
 
 def child_scope(parent: Scope, names: dict[str, Any]) -> Scope:
     """A scope answering the root names in ``names`` itself and delegating the rest."""
-    return _ChildScope(parent, names)
-
-
-class _ChildScope:
-    """Scope with local names (for-expression iterators, ``each``, ``count``)."""
-
-    def __init__(self, parent: Scope, names: dict[str, Any]) -> None:
-        self.parent = parent
-        self.names = names
-
-    def resolve(self, traversal: tuple[str | int, ...]) -> Any:
-        """Local names first (indexing into their values), else the parent scope."""
-        root = traversal[0]
-        if isinstance(root, str) and root in self.names:
-            return index_value(self.names[root], traversal[1:])
-        return self.parent.resolve(traversal)
+    return ChildScope(parent, names)
 
 
 def _failure(text: str, exc: BaseException) -> Unknown:
@@ -137,7 +93,7 @@ def _evaluate_string(text: str, scope: Scope) -> Any:
     """A whole-string ``${expr}`` gives its value; other strings render as templates."""
     try:
         parts = parse_template_parts(text)
-        with _budget():
+        with work_budget():
             if len(parts) == 1 and isinstance(parts[0], Interp):
                 return _eval(parts[0].expr, scope)
             return _render(parts, scope)
@@ -150,7 +106,7 @@ def _evaluate_string(text: str, scope: Scope) -> Any:
 # -- nodes ---------------------------------------------------------------------------
 def _eval(node: Node, scope: Scope) -> Any:
     """Evaluate one syntax-tree node."""
-    _charge(1)
+    charge(1)
     return _DISPATCH[type(node)](node, scope)
 
 
@@ -206,26 +162,6 @@ def _eval_unary(node: Unary, scope: Scope) -> Any:
     return norm_number(-to_number(value))
 
 
-def _arith(op: str, left: int | float, right: int | float) -> Any:
-    """Arithmetic and ordering on numbers."""
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if op in ("/", "%") and right == 0:
-        raise EvalError("division by zero")
-    if op == "/":
-        return left / right
-    if op == "%":
-        if isinstance(left, int) and isinstance(right, int):
-            rem = abs(left) % abs(right)
-            return -rem if left < 0 else rem
-        return math.fmod(left, right)
-    return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
-
-
 def _eval_binary(node: Binary, scope: Scope) -> Any:
     op = node.op
     if op in ("&&", "||"):
@@ -240,7 +176,7 @@ def _eval_binary(node: Binary, scope: Scope) -> Any:
     unknown = as_unknown(left) or as_unknown(right)
     if unknown is not None:
         return unknown
-    result = _arith(op, to_number(left), to_number(right))
+    result = arith(op, to_number(left), to_number(right))
     return result if isinstance(result, bool) else norm_number(result)
 
 
@@ -293,15 +229,6 @@ def _eval_object(node: ObjectExpr, scope: Scope) -> Any:
     return out
 
 
-def _iterate(coll: Any) -> list[tuple[Any, Any]]:
-    """(key, value) pairs of a collection in Terraform order (maps by sorted key)."""
-    if isinstance(coll, dict):
-        return [(key, coll[key]) for key in sorted(coll)]
-    if isinstance(coll, list):
-        return list(enumerate(coll))
-    raise EvalError(f"cannot iterate over a {type(coll).__name__ if coll is not None else 'null'}")
-
-
 def _loop_names(key_var: str | None, val_var: str, key: Any, value: Any) -> dict[str, Any]:
     names = {val_var: value}
     if key_var is not None:
@@ -316,8 +243,8 @@ def _eval_for(node: ForExpr, scope: Scope) -> Any:
         return unknown
     items: list[Any] = []
     grouped: dict[str, Any] = {}
-    for key, value in _iterate(coll):
-        inner = _ChildScope(scope, _loop_names(node.key_var, node.val_var, key, value))
+    for key, value in iterate(coll):
+        inner = ChildScope(scope, _loop_names(node.key_var, node.val_var, key, value))
         if node.cond is not None:
             keep = _eval(node.cond, inner)
             unknown = as_unknown(keep)
@@ -376,7 +303,7 @@ def _eval_call(node: Call, scope: Scope) -> Any:
     except TypeError as exc:
         raise EvalError(f"bad arguments to {name}(): {exc}") from exc
     if isinstance(result, (list, dict, str)):
-        _charge(len(result) >> 4 if isinstance(result, str) else len(result))
+        charge(len(result) >> 4 if isinstance(result, str) else len(result))
     return result
 
 
@@ -446,8 +373,8 @@ def _render_for(part: TemplateFor, scope: Scope) -> Any:
         return Unknown(f"template for collection is unknown: {unknown.reason}")
     pieces: list[str] = []
     size = 0
-    for key, value in _iterate(coll):
-        inner = _ChildScope(scope, _loop_names(part.key_var, part.val_var, key, value))
+    for key, value in iterate(coll):
+        inner = ChildScope(scope, _loop_names(part.key_var, part.val_var, key, value))
         piece = _render(part.body, inner)
         if isinstance(piece, Unknown):
             return piece

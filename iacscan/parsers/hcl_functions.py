@@ -13,7 +13,7 @@ from typing import Any, Callable
 from iacscan.model import Unknown
 from iacscan.parsers.hcl_functions_text import TEXT_FUNCTIONS
 from iacscan.parsers.hcl_values import (
-    MAX_ITEMS, EvalError, as_unknown, hash_key, hcl_equal, is_number, need_known, to_bool,
+    MARKERS, MAX_ITEMS, EvalError, as_unknown, hash_key, hcl_equal, is_number, need_known, to_bool,
     to_int, to_number, to_string,
 )
 from iacscan.parsers.tf_types import ResourceRef
@@ -191,12 +191,12 @@ def fn_reverse(items: Any) -> list[Any]:
 
 
 def fn_keys(mapping: Any) -> list[str]:
-    return sorted(_map(mapping))
+    return [key for key in sorted(_map(mapping)) if key not in MARKERS]
 
 
 def fn_values(mapping: Any) -> list[Any]:
     mapping = _map(mapping)
-    return [mapping[key] for key in sorted(mapping)]
+    return [mapping[key] for key in sorted(mapping) if key not in MARKERS]
 
 
 def fn_zipmap(keys: Any, values: Any) -> dict[str, Any]:
@@ -229,6 +229,21 @@ def fn_chunklist(items: Any, size: Any) -> list[Any]:
     if size == 0:
         return [items]
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def fn_setproduct(*sets: Any) -> list[list[Any]]:
+    lists = [_list(value) for value in sets]
+    if len(lists) < 2:
+        raise EvalError("setproduct() needs at least two sets")
+    size = 1
+    for items in lists:
+        size *= len(items)
+        if size > MAX_ITEMS:
+            raise EvalError("result too large")
+    out: list[list[Any]] = [[]]
+    for items in lists:
+        out = [prefix + [item] for prefix in out for item in items]
+    return out
 
 
 def fn_setunion(*sets: Any) -> list[Any]:
@@ -309,7 +324,8 @@ TOLERANT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "merge": fn_merge, "lookup": fn_lookup, "element": fn_element, "slice": fn_slice,
     "reverse": fn_reverse, "keys": fn_keys, "values": fn_values, "zipmap": fn_zipmap,
     "one": fn_one, "contains": fn_contains, "chunklist": fn_chunklist,
-    "setunion": fn_setunion, "sensitive": fn_identity, "nonsensitive": fn_identity,
+    "setunion": fn_setunion, "setproduct": fn_setproduct,
+    "sensitive": fn_identity, "nonsensitive": fn_identity,
     "list": fn_list,
 }
 

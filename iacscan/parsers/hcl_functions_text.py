@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import json
 import math
+import posixpath
 import re
 import urllib.parse
 from typing import Any, Callable
@@ -136,6 +137,19 @@ def fn_indent(spaces: Any, text: Any) -> str:
     pad, text = " " * min(to_int(spaces), _MAX_WIDTH), to_string(text)
     ensure_fits(len(text) + text.count("\n") * len(pad))
     return text.replace("\n", "\n" + pad)
+
+
+def fn_basename(path: Any) -> str:
+    path = to_string(path)
+    trimmed = path.rstrip("/")
+    if not trimmed:
+        return "/" if path else "."
+    return trimmed.rsplit("/", 1)[-1]
+
+
+def fn_dirname(path: Any) -> str:
+    head = posixpath.dirname(to_string(path))
+    return posixpath.normpath(head) if head else "."
 
 
 # -- regular expressions ---------------------------------------------------------------
@@ -367,6 +381,7 @@ TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "startswith": lambda s, p: to_string(s).startswith(to_string(p)),
     "endswith": lambda s, p: to_string(s).endswith(to_string(p)),
     "strcontains": lambda s, p: to_string(p) in to_string(s),
+    "basename": fn_basename, "dirname": fn_dirname,
     "replace": fn_replace, "substr": fn_substr, "chomp": fn_chomp, "indent": fn_indent,
     "regex": fn_regex, "regexall": fn_regexall,
     "range": fn_range, "sum": fn_sum, "parseint": fn_parseint, "log": fn_log, "pow": fn_pow,

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterator
 
 from iacscan.model import Unknown
-from iacscan.parsers.tf_types import ResourceRef
+from iacscan.parsers.tf_types import LINE, ResourceRef, Scope
 
 MAX_ITEMS = 100_000
 MAX_STRING = 1_000_000
 MAX_WEIGHT = 1_000_000
+#: Keys python-hcl2 and the loader add to block dicts; not attributes of the block.
+MARKERS = frozenset({LINE, "__is_block__"})
 _NUMBER_TEXT = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*")
 
 
@@ -249,3 +253,76 @@ def check_size(value: Any) -> Any:
     ):
         raise EvalError("result too large")
     return value
+
+
+#: Work allowed for one top-level evaluation (node evaluations plus result sizes); nested
+#: evaluations started by the scope share their caller's budget.
+MAX_WORK = 2_000_000
+_BUDGET: ContextVar[list[int] | None] = ContextVar("hcl_eval_budget", default=None)
+
+
+@contextmanager
+def work_budget() -> Iterator[None]:
+    """Give a top-level evaluation its own work budget."""
+    if _BUDGET.get() is not None:
+        yield
+        return
+    token = _BUDGET.set([MAX_WORK])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def charge(amount: int) -> None:
+    """Spend ``amount`` of the current budget; an exhausted budget is an error."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget[0] -= amount
+        if budget[0] < 0:
+            raise EvalError("expression too expensive to evaluate")
+
+
+class ChildScope:
+    """Scope with local names (for-expression iterators, ``each``, ``count``)."""
+
+    def __init__(self, parent: Scope, names: dict[str, Any]) -> None:
+        self.parent = parent
+        self.names = names
+
+    def resolve(self, traversal: tuple[str | int, ...]) -> Any:
+        """Local names first (indexing into their values), else the parent scope."""
+        root = traversal[0]
+        if isinstance(root, str) and root in self.names:
+            return index_value(self.names[root], traversal[1:])
+        return self.parent.resolve(traversal)
+
+
+def arith(op: str, left: int | float, right: int | float) -> Any:
+    """Arithmetic and ordering on numbers."""
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op in ("/", "%") and right == 0:
+        raise EvalError("division by zero")
+    if op == "/":
+        return left / right
+    if op == "%":
+        if isinstance(left, int) and isinstance(right, int):
+            rem = abs(left) % abs(right)
+            return -rem if left < 0 else rem
+        return math.fmod(left, right)
+    return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
+
+
+def iterate(coll: Any) -> list[tuple[Any, Any]]:
+    """(key, value) pairs of a collection in Terraform order (maps by sorted key; the
+    loader's line and block markers are not elements)."""
+    if isinstance(coll, dict):
+        return [(key, coll[key]) for key in sorted(coll) if key not in MARKERS]
+    if isinstance(coll, list):
+        return list(enumerate(coll))
+    raise EvalError(f"cannot iterate over a {type(coll).__name__ if coll is not None else 'null'}")

@@ -416,6 +416,9 @@ def test_unsupported_and_unevaluated_functions() -> None:
     ('matchkeys(["i-1", "i-2"], ["us-a", "us-b"], ["us-b"])', ["i-2"]),
     ("alltrue([true, \"true\"])", True), ("anytrue([false])", False), ("alltrue([])", True),
     ('nonsensitive(sensitive("x"))', "x"), ('list("a", "b")', ["a", "b"]),
+    ('setproduct(["a", "b"], [80, 443])', [["a", 80], ["a", 443], ["b", 80], ["b", 443]]),
+    ('basename("/envs/prod/")', "prod"), ('basename("")', "."), ('dirname("a/b/c.tf")', "a/b"),
+    ('dirname("c.tf")', "."), ('dirname("/x")', "/"),
     ('strrev("abc")', "cba"), ('chomp("x\\n\\n")', "x"), ('indent(2, "a\\nb")', "a\n  b"),
     ('urlencode("a b&c")', "a+b%26c"),
 ])
