@@ -8,7 +8,11 @@ their block devices (AWS401) and their IMDS setting (AWS405).
 ``public`` follows the resource's own attribute or the provider's documented default
 where there is one (``aws_lb``/``aws_elb`` are internet-facing unless ``internal``;
 ``publicly_accessible`` of RDS and MQ and ``assign_public_ip`` of ECS default to false;
-a Lambda function in a VPC never has a public address); otherwise it is None.
+a Lambda function in a VPC never has a public address; an EKS cluster's API endpoint is
+public unless ``endpoint_public_access = false``); otherwise it is None. An unresolved
+flag gives None. ``ports``: the declared ``port``, else the engine's default port
+(postgres 5432, mysql 3306, redis 6379…), else the kind's fixed port (OpenSearch/EKS 443,
+EFS 2049, Redshift 5439); load balancers get theirs from listeners.
 Kinds that only use security groups inside a VPC (Lambda, ECS, OpenSearch, CodeBuild,
 interface VPC endpoints) are workloads only when that VPC configuration is present.
 """
@@ -135,13 +139,14 @@ def engine_port(engine: Any) -> int | None:
 
 
 def _ports(inst: ResourceInstance, spec: Spec) -> list[int]:
-    if spec.ports:
-        return list(spec.ports)
-    if not spec.engine:
+    """The declared ``port``, else the kind's fixed ports, else its engine's default."""
+    if not spec.ports and not spec.engine:
         return []
     port = as_int(inst.attrs.get("port"), "port")
     if isinstance(port, int):
         return [port]
+    if spec.ports:
+        return list(spec.ports)
     engine = inst.attrs.get(spec.engine)
     port = engine_port(spec.default_engine if engine is None else engine)
     return [] if port is None else [port]

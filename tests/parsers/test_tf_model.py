@@ -659,3 +659,12 @@ _TYPES = sorted(set(OBJECTS) | set(PIECES) | {"aws_rds_cluster_instance", "aws_n
 def test_random_attribute_shapes_never_break_the_builder(resources):
     estate = build(*(res(f"{t}.j", attrs) for t, attrs in resources))
     assert [u for u in estate.unresolved if u.what == "attributes"] == []
+
+
+def test_declared_port_wins_over_defaults():
+    estate = build(res("aws_memorydb_cluster.m", {"port": 6380, "security_group_ids": ["sg-1"]}),
+                   res("aws_redshift_cluster.r", {"publicly_accessible": False}),
+                   res("aws_mq_broker.q", {"engine_type": "RabbitMQ", "security_groups": ["sg-2"]}))
+    assert [(w.address, w.ports, w.public, w.tier) for w in estate.workloads.values()] == [
+        ("aws_memorydb_cluster.m", [6380], None, Tier.DATA), ("aws_redshift_cluster.r", [5439], False, Tier.DATA),
+        ("aws_mq_broker.q", [5671], False, Tier.APP)]
