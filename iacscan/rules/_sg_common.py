@@ -14,7 +14,7 @@ from typing import Any
 
 from iacscan import net
 from iacscan.findings import Finding, Severity
-from iacscan.model import Estate, Peer, PeerKind, PrefixList, Rule, SecurityGroup, Unknown, is_unknown
+from iacscan.model import Estate, Peer, PeerKind, PrefixList, Rule, SecurityGroup, is_unknown
 from iacscan.rules.base import Context
 
 #: Names of well-known ports, for messages only.
@@ -133,7 +133,8 @@ def _ip_permission(group: SecurityGroup, rule: Rule) -> dict[str, Any]:
         perm["PrefixListIds"] = [{"PrefixListId": peer.value if peer.value.startswith("pl-") else "<prefix-list-id>"}]
     elif peer.kind in (PeerKind.GROUP, PeerKind.SELF):
         gid = peer.value if peer.value.startswith("sg-") else "<peer-group-id>"
-        perm["UserIdGroupPairs"] = [{"GroupId": group.live_id or "<group-id>" if peer.kind is PeerKind.SELF else gid}]
+        own = group.live_id or "<group-id>"
+        perm["UserIdGroupPairs"] = [{"GroupId": own if peer.kind is PeerKind.SELF else gid}]
     return perm
 
 
@@ -190,11 +191,3 @@ def ingress(group: SecurityGroup) -> Iterator[Rule]:
 def egress(group: SecurityGroup) -> Iterator[Rule]:
     return (r for r in group.rules if r.direction.value == "egress")
 
-
-def text_or_none(value: str | Unknown | None) -> str | None:
-    """A known text value, stripped; None when absent; Unknown values are not 'absent'."""
-    if is_unknown(value):
-        return "<unknown>"
-    if value is None:
-        return None
-    return str(value).strip()

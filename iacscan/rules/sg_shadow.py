@@ -27,15 +27,18 @@ def _order(item: Rule, index: int) -> tuple[str, int, int]:
 def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
     """(shadowed rule, a rule that covers it), each shadowed rule once. Of two identical
     rules only the later one (by file, line, position) is shadowed."""
-    entries = [(i, r, traffic_of(r)) for i, r in enumerate(group.rules)]
-    entries = [(i, r, t) for i, r, t in entries if t]
+    entries: list[tuple[int, Rule, net.Traffic]] = []
+    for index, candidate in enumerate(group.rules):
+        traffic = traffic_of(candidate)
+        if traffic:
+            entries.append((index, candidate, traffic))
     for i, item, traffic in entries:
         for j, other, other_traffic in entries:
             if i == j or other.direction is not item.direction:
                 continue
-            if not (other_traffic.covers(traffic) and peer_covers(other.peer, item.peer)):  # type: ignore[union-attr]
+            if not (other_traffic.covers(traffic) and peer_covers(other.peer, item.peer)):
                 continue
-            mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)  # type: ignore[union-attr]
+            mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)
             if mutual and _order(item, i) < _order(other, j):
                 continue
             yield item, other

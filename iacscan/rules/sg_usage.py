@@ -138,6 +138,11 @@ def unused_group(ctx: Context) -> Iterator[Finding]:
     the parser resolves module outputs that carry group ids; when it cannot, the
     reference is unknown and the scope is skipped.
 
+    Limits: a group used only by a resource kind iacscan does not model as a workload
+    (for example a DMS replication instance), or exported through a CloudFormation
+    ``Outputs`` export or a Terraform output in code that also declares workloads, is
+    reported although something uses it. Suppress or baseline such findings.
+
     Why it matters
     Unused groups clutter reviews and audits, count against the per-VPC quota, and are
     often the remains of a half-finished change: the group someone meant to attach is
