@@ -163,6 +163,64 @@ def test_foreach_loops_expand_into_resources() -> None:
     ]
 
 
+INTRINSICS = """
+Parameters:
+  Ssm: {Type: "AWS::SSM::Parameter::Value<String>", Default: /cidr}
+  Open: {Type: String}
+  Ports: {Type: List<Number>, Default: "22,80"}
+Conditions:
+  Maybe: !Equals [!Ref Open, "yes"]
+  Loop: !Not [!Condition Loop]
+Resources:
+  Sg: {Type: AWS::EC2::SecurityGroup, Properties: {GroupDescription: x, VpcId: vpc-9}}
+Values:
+  - !Base64 "hi"
+  - !Length [a, b, c]
+  - !ToJsonString {a: [1, true]}
+  - !Select [0, !GetAZs ""]
+  - !Sub "arn:${AWS::Partition}:s3:::b.${AWS::URLSuffix}"
+  - !Ref Ssm
+  - !If [Maybe, same, same]
+  - !If [Loop, a, b]
+  - !GetAtt Sg.VpcId
+  - !Sub "${Sg}"
+  - !Sub "${Sg.GroupId}-x"
+  - !Join ["", [!Ref Sg]]
+  - !Select [1, !Ref Ports]
+  - !Foo bar
+  - !FindInMap [Missing, a, b]
+  - !Cidr [10.0.0.0/24, 2, 9]
+  - !Equals [!Ref Sg, x]
+"""
+
+
+def test_intrinsic_functions_one_by_one() -> None:
+    from cfnlint.decode import decode_str
+
+    from iacscan.parsers.cfn_intrinsics import CfnRef, TemplateContext
+
+    data, matches = decode_str(INTRINSICS)
+    assert matches == []
+    ctx = TemplateContext(data)
+    assert ctx.resolve(data["Values"]) == [
+        "aGk=", 3, '{"a":[1,true]}',
+        Unknown("Fn::GetAZs lists the availability zones only at deployment"),
+        "arn:aws:s3:::b.amazonaws.com",
+        Unknown("parameter Ssm is read from SSM parameter /cidr"),
+        "same",
+        Unknown("condition Loop is undecided (condition Loop refers to itself)"),
+        "vpc-9",
+        CfnRef("Sg"),
+        Unknown("the physical id of Sg.GroupId is only known after deployment"),
+        CfnRef("Sg"),
+        "80",
+        Unknown("Fn::Foo is not supported"),
+        Unknown("Fn::FindInMap Missing/a/b is not in the mappings"),
+        Unknown("Fn::Cidr subnets larger than the block"),
+        Unknown("Fn::Equals of values only known at deployment"),
+    ]
+
+
 # -- workloads --------------------------------------------------------------------------
 
 def wl_rows(estate: Estate) -> dict[str, tuple[object, ...]]:
