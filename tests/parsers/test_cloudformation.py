@@ -390,3 +390,38 @@ def test_corpus_templates_parse_without_errors() -> None:
     assert estate.errors == []
     assert len(estate.files) >= 290 and len(estate.groups) > 100 and len(estate.workloads) > 200
     assert all(isinstance(e, ParseError) for e in estate.errors)
+
+
+#: corpus twins whose YAML and JSON really declare different resources (launch template vs configuration)
+_TWINS_THAT_DIFFER = {"ECS/EC2LaunchType/clusters/private-vpc", "ECS/EC2LaunchType/clusters/public-vpc",
+                      "AutoScaling/AutoScalingScheduledAction", "AutoScaling/AutoScalingRollingUpdates"}
+
+
+def _shape(estate: Estate) -> list[tuple[object, ...]]:
+    """The model without files and lines, uids reduced to logical ids (to compare YAML and JSON twins)."""
+    def local(value: object) -> str:
+        return str(value).split("#")[-1]
+
+    out: list[tuple[object, ...]] = []
+    for g in estate.groups.values():
+        out.append(("group", g.address, g.name, g.description, local(g.vpc), g.implicit_egress, sorted(
+            (r.direction.value, str(r.protocol), str(r.from_port), str(r.to_port), r.peer.kind.value,
+             local(r.peer.value), str(r.peer.unknown), str(r.description), r.origin_address) for r in g.rules)))
+    for w in estate.workloads.values():
+        out.append(("workload", w.address, w.kind, w.tier.value, sorted(local(x) for x in w.groups), w.public,
+                    w.ports, str(w.image), str(w.metadata_tokens)))
+    return sorted(out, key=str)
+
+
+@pytest.mark.skipif(not (CORPUS / "aws-cloudformation-templates").is_dir(), reason="corpus not present")
+def test_corpus_yaml_and_json_twins_give_the_same_model() -> None:
+    root = CORPUS / "aws-cloudformation-templates"
+    twins = sorted(p for p in root.rglob("*.yaml") if p.with_suffix(".json").exists())
+    assert len(twins) > 100
+    differ = set()
+    for yaml_path in twins:
+        yaml_model = _shape(parse_documents(root, [yaml_path], None))
+        json_model = _shape(parse_documents(root, [yaml_path.with_suffix(".json")], None))
+        if yaml_model != json_model:
+            differ.add(yaml_path.relative_to(root).with_suffix("").as_posix())
+    assert differ == _TWINS_THAT_DIFFER
