@@ -28,6 +28,7 @@ FAIL = {
         ("SG101", "aws_security_group.fail_range", "main.tf", 100),  # 0-1000 holds 22
         ("SG101", "aws_vpc_security_group_ingress_rule.fail_redis", "main.tf", 114),
         ("SG101", "aws_security_group_rule.fail_mongo", "main.tf", 123),
+        ("SG101", "aws_security_group.fail_dynamic", "main.tf", 141),  # dynamic "ingress" over [22, 3389]
     },
     ("SG101", "cloudformation", "fail.yaml"): {
         ("SG101", "FailSsh", "fail.yaml", 9),
