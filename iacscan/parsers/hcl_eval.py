@@ -83,7 +83,8 @@ def _evaluate_value(value: Any, scope: Scope, depth: int) -> Any:
         for key, item in value.items():
             if is_expression(key):
                 new_key = _evaluate_string(key, scope)
-                key = new_key if isinstance(new_key, str) else key
+                if isinstance(new_key, (str, int, float)):
+                    key = to_string(new_key)
             out[key] = _evaluate_value(item, scope, depth + 1)
         return out
     return value

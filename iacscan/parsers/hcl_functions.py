@@ -5,6 +5,7 @@ arguments holding ``Unknown``/``ResourceRef`` elements and keep them as elements
 list with one unknown element is still a known list); every other function is only
 called when no argument holds anything unknown (the evaluator checks first).
 String, number, encoding and network functions live in ``hcl_functions_text``.
+Each ``fn_<name>`` implements the Terraform function ``<name>``.
 """
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 Every function here is called only with fully known arguments (``hcl_eval`` checks).
 Semantics follow https://developer.hashicorp.com/terraform/language/functions; regular
 expressions use Python's ``re`` in place of RE2 (best effort for the common syntax).
+Each ``fn_<name>`` implements the Terraform function ``<name>``.
 """
 from __future__ import annotations
 

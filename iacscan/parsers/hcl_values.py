@@ -255,18 +255,15 @@ def check_size(value: Any) -> Any:
     return value
 
 
-#: Work allowed for one top-level evaluation (node evaluations plus result sizes); nested
-#: evaluations started by the scope share their caller's budget.
+#: Work allowed for one evaluation (node evaluations plus result sizes). An evaluation the
+#: scope starts while resolving a reference (a local, an output) gets a budget of its own.
 MAX_WORK = 2_000_000
 _BUDGET: ContextVar[list[int] | None] = ContextVar("hcl_eval_budget", default=None)
 
 
 @contextmanager
 def work_budget() -> Iterator[None]:
-    """Give a top-level evaluation its own work budget."""
-    if _BUDGET.get() is not None:
-        yield
-        return
+    """Give one evaluation its own work budget."""
     token = _BUDGET.set([MAX_WORK])
     try:
         yield

@@ -150,8 +150,9 @@ def test_template_with_null_part_is_unknown() -> None:
 
 
 def test_dict_keys_are_evaluated() -> None:
-    out = hcl('tags = {\n  "${var.env}-name" = 1\n  (local.prefix) = 2\n  plain = 3\n}')
-    assert out == {"tags": {"prod-name": 1, "app": 2, "plain": 3}}
+    out = hcl('tags = {\n  "${var.env}-name" = 1\n  (local.prefix) = 2\n  plain = 3\n'
+              '  (local.n) = 4\n}')
+    assert out == {"tags": {"prod-name": 1, "app": 2, "plain": 3, "3": 4}}
 
 
 def test_dict_key_that_cannot_be_known_keeps_its_text() -> None:
