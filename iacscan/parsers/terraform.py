@@ -27,6 +27,7 @@ from iacscan.discover import relative
 from iacscan.model import Estate, Location, ParseError, Unknown, Unresolved, make_uid
 from iacscan.parsers.tf_files import Block, ParseCache, load_tfvars
 from iacscan.parsers.tf_module import META_BLOCKS, ModuleDef, read_module
+from iacscan.parsers.tf_parallel import preparse
 from iacscan.parsers.tf_scope import ModuleScope, Thunk
 from iacscan.parsers.tf_types import ResourceInstance
 from iacscan.parsers.tf_values import Step, safe_eval
@@ -56,6 +57,7 @@ def load_instances(
     loader = Loader(root)
     with _recursion_limit(RECURSION_LIMIT):
         given = [_norm(d) for d in dirs]
+        preparse(given, loader.parsed)
         for directory in given:
             loader.module(directory)
         overrides = [loader.read_tfvars(path) for path in var_files]

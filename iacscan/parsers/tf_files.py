@@ -66,21 +66,29 @@ def load_file(path: Path, rel: str, cache: ParseCache | None = None) -> FileResu
     A file whose text was parsed before (``cache``) is not parsed again."""
     try:
         text = read_text(path)
-        is_json = path.name.lower().endswith(".json")
-        key = (is_json, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        key = text_key(path, text)
         cached = cache.get(key) if cache is not None else None
-        if cached is not None:
-            return FileResult(blocks=[_relocated(block, rel) for block in cached])
-        blocks = json_blocks(parse_json(text), rel) if is_json else hcl_blocks(text, rel)
-        if cache is not None:
-            cache[key] = blocks
-        return FileResult(blocks=blocks)
+        if cached is None:
+            cached = parse_uncached(path, text)
+            if cache is not None:
+                cache[key] = cached
+        return FileResult(blocks=[_relocated(block, rel) for block in cached])
     except UnexpectedInput as exc:
         return FileResult(error=ParseError(rel, _error_line(exc, path), _first_line(str(exc))))
     except json.JSONDecodeError as exc:
         return FileResult(error=ParseError(rel, exc.lineno, f"invalid JSON: {exc.msg}"))
     except Exception as exc:  # noqa: BLE001 - bad input must never become a traceback
         return FileResult(error=ParseError(rel, 0, f"cannot read Terraform file: {type(exc).__name__}: {exc}"))
+
+
+def text_key(path: Path, text: str) -> tuple[bool, bytes]:
+    """The parse-cache key of a file: its syntax (JSON or not) and a hash of its text."""
+    return path.name.lower().endswith(".json"), hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def parse_uncached(path: Path, text: str) -> list[Block]:
+    """The blocks of one file's text (``file`` left empty; ``load_file`` sets it). Raises on bad input."""
+    return json_blocks(parse_json(text), "") if text_key(path, "")[0] else hcl_blocks(text, "")
 
 
 def _relocated(block: Block, rel: str) -> Block:
