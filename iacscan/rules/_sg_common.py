@@ -61,7 +61,9 @@ def ports_text(rule: Rule) -> str:
         return "all"
     if protocol in ("icmp", "icmpv6") and lo == -1:
         return "all"
-    if lo == hi or hi is None:
+    if lo is None or hi is None:
+        return str(hi if lo is None else lo)
+    if lo == hi:
         return str(lo)
     return f"{lo}-{hi}"
 

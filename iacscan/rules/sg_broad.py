@@ -8,7 +8,7 @@ from iacscan.findings import Finding, Severity
 from iacscan.rules._sg_common import describe_rule, ingress, peer_addresses, peer_networks, rule_finding, traffic_of
 from iacscan.rules._sg_exposure import exposed_rule_ids, internet_exposure
 from iacscan.rules.base import Context, Remediation, rule
-from iacscan.rules.sg_internet import _REVOKE
+from iacscan.rules.sg_internet import REVOKE_INGRESS
 
 _NARROW = Remediation(
     summary="Replace {peer} with the specific ranges (or security groups) that need {protocol} {ports}.",
@@ -32,7 +32,7 @@ _NARROW = Remediation(
 
 @rule(
     id="SG103", title="Wide port range open to the internet", severity=Severity.HIGH, family="sg",
-    remediation=_REVOKE,
+    remediation=REVOKE_INGRESS,
 )
 def internet_wide_range(ctx: Context) -> Iterator[Finding]:
     """What it finds

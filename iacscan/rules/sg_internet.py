@@ -9,7 +9,7 @@ from iacscan.rules._sg_common import SERVICES, describe_rule, peer_text, rule_fi
 from iacscan.rules._sg_exposure import Exposure, internet_exposure
 from iacscan.rules.base import Context, Remediation, rule
 
-_REVOKE = Remediation(
+REVOKE_INGRESS = Remediation(
     summary="Remove the rule that opens {protocol} {ports} to {peer}, or narrow its source to the "
             "networks that need it (a VPN, a bastion's group, a load balancer's group).",
     console="EC2 console → Security Groups → select the group of {resource} → Inbound rules → "
@@ -55,7 +55,7 @@ def _together(ctx: Context, exp: Exposure) -> dict[str, object]:
 
 @rule(
     id="SG101", title="Sensitive port open to the internet", severity=Severity.CRITICAL, family="sg",
-    remediation=_REVOKE,
+    remediation=REVOKE_INGRESS,
 )
 def internet_sensitive_port(ctx: Context) -> Iterator[Finding]:
     """What it finds
@@ -121,7 +121,7 @@ def internet_sensitive_port(ctx: Context) -> Iterator[Finding]:
 
 @rule(
     id="SG102", title="All ports or protocols open to the internet", severity=Severity.CRITICAL,
-    family="sg", remediation=_REVOKE,
+    family="sg", remediation=REVOKE_INGRESS,
 )
 def internet_all_traffic(ctx: Context) -> Iterator[Finding]:
     """What it finds
