@@ -208,9 +208,35 @@ def _unique(items: list[str | Unknown]) -> list[str | Unknown]:
     return out
 
 
+#: workload type → (property naming its subnet group, the subnet group's type)
+SUBNET_GROUPS = {
+    "AWS::RDS::DBInstance": ("DBSubnetGroupName", "AWS::RDS::DBSubnetGroup"),
+    "AWS::RDS::DBCluster": ("DBSubnetGroupName", "AWS::RDS::DBSubnetGroup"),
+    "AWS::DocDB::DBCluster": ("DBSubnetGroupName", "AWS::DocDB::DBSubnetGroup"),
+    "AWS::Neptune::DBCluster": ("DBSubnetGroupName", "AWS::Neptune::DBSubnetGroup"),
+    "AWS::ElastiCache::CacheCluster": ("CacheSubnetGroupName", "AWS::ElastiCache::SubnetGroup"),
+    "AWS::ElastiCache::ReplicationGroup": ("CacheSubnetGroupName", "AWS::ElastiCache::SubnetGroup"),
+    "AWS::Redshift::Cluster": ("ClusterSubnetGroupName", "AWS::Redshift::ClusterSubnetGroup"),
+}
+
+
+def _subnet_group(b: Builder, workload: Workload) -> list[str | Unknown]:
+    """The subnets of the subnet group a database or cache names (when the template declares it)."""
+    prop, group_type = SUBNET_GROUPS[workload.kind]
+    props = b.resources.get(workload.address, ("", {}, 0))[1]
+    target = b.target(props.get(prop), (group_type,))
+    group = b.ctx.resources.get(target) if target else None
+    group_props = group.get("Properties") if isinstance(group, dict) else None
+    if not isinstance(group_props, dict):
+        return []
+    return b.id_list(b.ctx.resolve(group_props.get("SubnetIds"), line_of(group_props)), (SUBNET,))
+
+
 def finish_workloads(b: Builder) -> None:
-    """Give each workload without a ``VpcId`` of its own the VPC of its subnet or group."""
+    """Subnets from subnet groups; then the VPC of its subnet or group for a workload without one."""
     for workload in b.estate.workloads.values():
+        if not workload.subnets and workload.kind in SUBNET_GROUPS:
+            workload.subnets = _subnet_group(b, workload)
         if workload.vpc is not None:
             continue
         for subnet_uid in workload.subnets:

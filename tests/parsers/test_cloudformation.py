@@ -261,6 +261,7 @@ def test_every_workload_family() -> None:
             Unknown("Nested.Outputs.GroupId is an output of a nested stack, which is not read"),
             Unknown("Vpc.DefaultSecurityGroup (an attribute of a AWS::EC2::VPC) is only known after deployment"),
             Unknown("SubnetA is a AWS::EC2::Subnet, not a AWS::EC2::SecurityGroup")], [sub], vpc, None, [], 219),
+        "PrivateDb": ("AWS::RDS::DBInstance", data, [], [sub, "subnet-0other"], vpc, None, [3306], 229),  # subnet group
     }  # NoVpcFn (no VpcConfig) is no workload
     assert all(w.env_hint == "staging" and w.source == "cloudformation" for w in estate.workloads.values())
 
