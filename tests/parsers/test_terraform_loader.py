@@ -1,12 +1,14 @@
 """The Terraform loader: files, lines, variables, locals, count/for_each, dynamic blocks, modules."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from iacscan.discover import discover
 from iacscan.model import Location, Unknown, Unresolved
+from iacscan.parsers import tf_parallel
 from iacscan.parsers.terraform import load_instances
 from iacscan.parsers.tf_types import LINE, ResourceRef
 
@@ -280,6 +282,17 @@ def test_module_cycle_and_local_cycle_do_not_hang(tmp_path):
     assert isinstance(instances[0].attrs["cidr_block"], Unknown)
     assert [(u.resource, u.what) for u in unresolved] == [("module.self", "module")]
     assert "module cycle" in unresolved[0].reason
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
+def test_parallel_parsing_gives_the_same_result(monkeypatch):
+    dirs = [FIXTURES / "modules" / d for d in (".", "modules/sg", "modules/rule")]
+    serial = load_instances(FIXTURES / "modules", dirs, [])
+    monkeypatch.setattr(tf_parallel, "MIN_BYTES", 0)
+    cache: dict = {}
+    tf_parallel.preparse([Path(os.path.normpath(d)) for d in dirs], cache)
+    assert len(cache) == 3
+    assert load_instances(FIXTURES / "modules", dirs, []) == serial
 
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="corpus not available")
