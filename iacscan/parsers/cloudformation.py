@@ -28,6 +28,7 @@ from cfnlint.decode import decode_str
 from iacscan.discover import relative
 from iacscan.model import Direction, Estate, ParseError
 from iacscan.parsers import cfn_groups as groups
+from iacscan.parsers import cfn_links as links
 from iacscan.parsers import cfn_network as net
 from iacscan.parsers import cfn_workloads as wl
 from iacscan.parsers.cfn_common import Builder
@@ -64,7 +65,7 @@ def _handlers() -> list[dict[str, Handler]]:
         "AWS::EC2::Instance": wl.build_instance,
         "AWS::RDS::DBInstance": wl.build_db_instance,
         "AWS::AutoScaling::AutoScalingGroup": wl.build_autoscaling_group,
-        "AWS::ElasticLoadBalancingV2::Listener": wl.build_listener,
+        "AWS::ElasticLoadBalancingV2::Listener": links.build_listener,
         "AWS::EC2::SecurityGroupIngress": lambda b, i, p, ln: groups.build_standalone(b, i, p, ln, Direction.INGRESS),
         "AWS::EC2::SecurityGroupEgress": lambda b, i, p, ln: groups.build_standalone(b, i, p, ln, Direction.EGRESS),
         "AWS::EC2::Route": net.build_route, "AWS::EC2::SubnetRouteTableAssociation": net.build_route_association,
@@ -73,7 +74,7 @@ def _handlers() -> list[dict[str, Handler]]:
         "AWS::EC2::SubnetNetworkAclAssociation": net.build_nacl_association,
         "AWS::EC2::FlowLog": net.build_flow_log,
     }
-    third: dict[str, Handler] = {"AWS::EC2::EIP": wl.build_eip, "AWS::EC2::EIPAssociation": wl.build_eip}
+    third: dict[str, Handler] = {"AWS::EC2::EIP": links.build_eip, "AWS::EC2::EIPAssociation": links.build_eip}
     return [first, second, third]
 
 
@@ -171,7 +172,7 @@ def build_template(data: dict[str, Any], rel: str, overrides: dict[str, str]) ->
             if handler is not None:
                 handler(builder, logical_id, props, line)
     groups.finish_groups(builder)
-    wl.finish_workloads(builder)
+    links.finish_workloads(builder)
     return estate
 
 
