@@ -32,7 +32,8 @@ def _format_one(verb: str, flags: str, width: str | None, prec: str | None, valu
         raise EvalError("format width too large")
     spec = "%" + flags.replace("#", "") + (width or "") + ("." + prec if prec else "")
     if verb in "sv":
-        text = _json(value) if isinstance(value, (list, dict)) or value is None else to_string(value)
+        structured = isinstance(value, (list, dict)) or value is None
+        text = _json(value) if structured else to_string(value)
         if verb == "v" and "#" in flags:
             text = _json(value)
         return (spec + "s") % text

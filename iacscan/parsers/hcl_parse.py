@@ -10,6 +10,7 @@ Syntax errors raise ``hcl_template.HclSyntaxError``; nesting is bounded by ``MAX
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -168,6 +169,8 @@ class _Parser(Scanner):
         if m.group(1) is None and m.group(2) is None:
             return Literal(int(text))
         value = float(text)
+        if math.isinf(value):
+            raise self.error("number out of range")
         return Literal(int(value) if value.is_integer() and abs(value) < 2**53 else value)
 
     def call(self, name: str) -> Call:

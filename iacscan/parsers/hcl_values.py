@@ -22,7 +22,7 @@ MAX_STRING = 1_000_000
 MAX_WEIGHT = 1_000_000
 #: Keys python-hcl2 and the loader add to block dicts; not attributes of the block.
 MARKERS = frozenset({LINE, "__is_block__"})
-_NUMBER_TEXT = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*")
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 class EvalError(Exception):
@@ -112,10 +112,10 @@ def is_number(value: Any) -> bool:
 
 
 def norm_number(value: int | float) -> int | float:
-    """Integral finite floats become ints."""
+    """Integral floats become ints; infinities and NaN are errors."""
     if isinstance(value, float):
-        if math.isnan(value):
-            raise EvalError("result is not a number")
+        if math.isnan(value) or math.isinf(value):
+            raise EvalError("number out of range")
         if value.is_integer() and abs(value) < 2**63:
             return int(value)
     return value
@@ -126,10 +126,9 @@ def to_number(value: Any) -> int | float:
     if is_number(value):
         return value  # type: ignore[no-any-return]
     if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
-        text = value.strip()
-        if "." in text or "e" in text or "E" in text:
-            return norm_number(float(text))
-        return int(text)
+        if "." in value or "e" in value or "E" in value:
+            return norm_number(float(value))
+        return int(value)
     raise EvalError(f"a number is required, got {describe(value)}")
 
 

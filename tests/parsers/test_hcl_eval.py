@@ -66,6 +66,14 @@ class DictScope:
         return value
 
 
+class ResourceObject(dict):  # type: ignore[type-arg]
+    """Input data shaped like the loader's whole-resource values: a dict with an address."""
+
+    def __init__(self, address: str, **attrs: Any) -> None:
+        super().__init__(attrs)
+        self.address = address
+
+
 def _walk(value: Any, steps: tuple[str | int, ...]) -> Any:
     for step in steps:
         value = value[step]
@@ -100,7 +108,9 @@ def test_is_expression() -> None:
     ("443", 443), ("1.5", 1.5), ("1e3", 1000), ("-1", -1), ("true", True), ("false", False),
     ("null", None), ('"tcp"', "tcp"), ('"a\\"b\\\\c\\n"', 'a"b\\c\n'), ('"\\u00e9"', "é"),
     ("[1, 2, 3,]", [1, 2, 3]), ('{a = 1, "b" = 2, c: 3}', {"a": 1, "b": 2, "c": 3}),
-    ("[]", []), ("{}", {}),
+    ("[]", []), ("{}", {}), ("[1, # c\n 2 /* x */, // y\n 3]", [1, 2, 3]),
+    ("<<-EOT\n  a\n    b\n  EOT\n", "a\n  b\n"), ('upper(<<EOT\nhi ${"x"}\nEOT\n)', "HI X\n"),
+    ("{\n  a = 1\n  b = 2\n}", {"a": 1, "b": 2}), ("[\n  1,\n  2\n]", [1, 2]),
 ])
 def test_literals(text: str, expected: Any) -> None:
     assert ev(text) == expected
@@ -193,6 +203,15 @@ def test_indexing_values_of_calls_and_parentheses() -> None:
     assert ev('merge(var.tags, {x = 1})["x"]') == 1
 
 
+def test_steps_into_a_reference_extend_its_path() -> None:
+    vpc = ResourceObject("aws_vpc.main", cidr_block="10.0.0.0/16")
+    scope = child_scope(DictScope(DATA), {"sg": SG_A, "vpc": vpc})
+    assert evaluate_expression("sg.owner", scope) == ResourceRef("aws_security_group.a", "id.owner")
+    assert evaluate_expression("vpc.cidr_block", scope) == "10.0.0.0/16"
+    assert evaluate_expression("vpc.id", scope) == ResourceRef("aws_vpc.main", "id")
+    assert evaluate_expression("vpc.ipv6[0].x", scope) == ResourceRef("aws_vpc.main", "ipv6.0.x")
+
+
 def test_resource_references_pass_through() -> None:
     assert ev("aws_security_group.a.id") == SG_A
     assert hcl("vpc_id = aws_vpc.main.id") == {"vpc_id": ResourceRef("aws_vpc.main", "id")}
@@ -237,7 +256,9 @@ def test_operators_on_resource_references_are_unknown() -> None:
     assert value == Unknown("aws_security_group.a.id is known only after apply")
 
 
-@pytest.mark.parametrize("text", ['1 + "x"', "1 / 0", "true + 1", '!"x"', "1 < true"])
+@pytest.mark.parametrize("text", [
+    '1 + "x"', "1 / 0", "true + 1", '!"x"', "1 < true", "1e400", "1e300 * 1e300", '" 5" + 1',
+])
 def test_type_errors_are_unknown(text: str) -> None:
     value = ev(text)
     assert isinstance(value, Unknown) and value.reason.startswith("cannot evaluate expression")
@@ -368,7 +389,8 @@ def test_unsupported_and_unevaluated_functions() -> None:
     ("tostring(5)", "5"), ("tostring(true)", "true"), ("tostring(null)", None),
     ('tonumber("443")', 443), ('tonumber("1.5")', 1.5), ('tobool("true")', True),
     ('lookup(var.tags, "Name")', "web"), ('lookup(var.tags, "x", "d")', "d"),
-    ("element(var.ports, 3)", 443), ("element(var.ports, -1)", 443), ("length(var.tags)", 2), ('length("abc")', 3),
+    ("element(var.ports, 3)", 443), ("element(var.ports, -1)", 443),
+    ("length(var.tags)", 2), ('length("abc")', 3),
     ("keys({b = 1, a = 2})", ["a", "b"]), ("values({b = 1, a = 2})", [2, 1]),
     ("flatten([[1, [2]], 3, []])", [1, 2, 3]), ("distinct([1, 2, 1])", [1, 2]),
     ('contains(["a"], "a")', True), ("contains([1], 2)", False),
@@ -398,11 +420,13 @@ def test_unsupported_and_unevaluated_functions() -> None:
     ('parseint("ff", 16)', 255),
     ('cidrsubnet("10.0.0.0/16", 8, 2)', "10.0.2.0/24"),
     ('cidrsubnet("fd00:fd12:3456:7890::/56", 16, 162)', "fd00:fd12:3456:7800:a200::/72"),
-    ('cidrhost("10.12.112.0/20", 16)', "10.12.112.16"), ('cidrhost("10.0.0.0/24", -2)', "10.0.0.254"),
+    ('cidrhost("10.12.112.0/20", 16)', "10.12.112.16"),
+    ('cidrhost("10.0.0.0/24", -2)', "10.0.0.254"),
     ('cidrnetmask("172.16.0.0/12")', "255.240.0.0"),
     ('cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)',
      ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]),
-    ('jsonencode({b = [1, "<x>"], a = null, c = true})', '{"a":null,"b":[1,"\\u003cx\\u003e"],"c":true}'),
+    ('jsonencode({b = [1, "<x>"], a = null, c = true})',
+     '{"a":null,"b":[1,"\\u003cx\\u003e"],"c":true}'),
     ('jsondecode("{\\"a\\": [1, 2.0, \\"x\\"]}")', {"a": [1, 2, "x"]}),
     ('base64encode("hello")', "aGVsbG8="), ('base64decode("aGVsbG8=")', "hello"),
     ('md5("hello")', "5d41402abc4b2a76b9719d911017c592"),
