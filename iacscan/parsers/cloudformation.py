@@ -12,8 +12,9 @@ Decoding uses cfn-lint's decoder (short-form tags become long form; nodes carry 
 marks). Values are resolved by ``cfn_intrinsics`` against parameter defaults, overridden
 by ``--parameters FILE`` (the AWS CLI's ``[{"ParameterKey", "ParameterValue"}]`` list or
 a ``{"Parameters": {...}}`` object). Resources whose ``Condition`` is false are left out.
-Not read: ``Fn::ForEach`` (language extensions), nested stacks' contents, macros other
-than the SAM transform's ``Globals``.
+``Fn::ForEach`` loops are expanded. Not read: nested stacks' contents (their outputs are
+Unknown), macros and transforms other than the SAM ``Globals`` section and
+``AWS::LanguageExtensions``, and templates over 5 MB without ``AWSTemplateFormatVersion``.
 """
 from __future__ import annotations
 
