@@ -8,16 +8,16 @@ is enabled unless ``enabled = false``. A volume's ``encrypted`` is None when uns
 from __future__ import annotations
 
 from iacscan.model import ConfigRecorder, Estate, FlowLog, Trail, Unknown, Volume
-from iacscan.parsers.tf_coerce import Refs, as_bool, bool_or
+from iacscan.parsers.tf_coerce import Refs, bool_or, volume_encryption
 from iacscan.parsers.tf_types import ResourceInstance
 
 _FLOW_TARGETS = ("vpc_id", "subnet_id", "eni_id", "transit_gateway_id", "transit_gateway_attachment_id")
 
 
 def build_ebs_volume(inst: ResourceInstance, refs: Refs) -> Volume:
-    """``aws_ebs_volume`` → Volume (kind ``ebs_volume``)."""
-    return Volume(inst.uid, inst.address, "ebs_volume", as_bool(inst.attrs.get("encrypted"), "encrypted"),
-                  "", inst.location)
+    """``aws_ebs_volume`` → Volume (kind ``ebs_volume``); unset encryption of a volume made
+    from a snapshot follows that snapshot (Unknown)."""
+    return Volume(inst.uid, inst.address, "ebs_volume", volume_encryption(inst.attrs), "", inst.location)
 
 
 def add_volume_attachment(inst: ResourceInstance, refs: Refs, estate: Estate) -> None:

@@ -150,6 +150,17 @@ def bool_or(value: Any, what: str, default: bool | None) -> bool | None | Unknow
     return default if result is None else result
 
 
+def volume_encryption(device: dict[str, Any]) -> bool | None | Unknown:
+    """``encrypted`` of a volume or block device; when unset on one restored from a
+    snapshot, an Unknown (it follows the snapshot's encryption)."""
+    encrypted = as_bool(device.get("encrypted"), "encrypted")
+    snapshot = device.get("snapshot_id")
+    if encrypted is None and snapshot not in (None, ""):
+        name = f"{snapshot.address}" if isinstance(snapshot, ResourceRef) else str(snapshot)
+        return Unknown(f"encryption follows the snapshot {name}")
+    return encrypted
+
+
 def tags_of(attrs: dict[str, Any]) -> dict[str, str]:
     """The ``tags`` map with string keys and values only (``tags_all`` is ignored)."""
     tags = attrs.get("tags")

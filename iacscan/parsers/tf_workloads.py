@@ -24,8 +24,8 @@ from typing import Any
 
 from iacscan.model import Estate, Tier, Unknown, Volume, Workload, make_uid
 from iacscan.parsers.tf_coerce import (
-    Refs, as_blocks, as_bool, as_int, as_list, block_attr, bool_or, line_of, tags_of,
-    text_or_none,
+    Refs, as_blocks, as_bool, as_int, as_list, block_attr, bool_or, first_block, line_of, tags_of,
+    text_or_none, volume_encryption,
 )
 from iacscan.parsers.tf_groups import SG_TYPES
 from iacscan.parsers.tf_types import ResourceInstance
@@ -251,21 +251,19 @@ def _compute(inst: ResourceInstance, workload: Workload, image_key: str) -> None
     workload.image = text_or_none(inst.attrs.get(image_key), image_key)
 
 
-def block_volumes(inst: ResourceInstance, key: str, kind: str, path: tuple[str, ...] = ("encrypted",)) -> list[Volume]:
-    """One Volume per block device block (``encrypted`` None when unset)."""
+def block_volumes(inst: ResourceInstance, key: str, kind: str, nested: str = "") -> list[Volume]:
+    """One Volume per block device block (``encrypted`` None when unset). With ``nested``
+    (launch templates: ``ebs``) the setting is in that sub-block, and a mapping without it
+    (instance store, ``no_device``) is no EBS volume."""
     out: list[Volume] = []
     for index, block in enumerate(as_blocks(inst.attrs.get(key), key)):
+        device: Any = block
+        if nested and isinstance(block, dict):
+            device = first_block(block, nested)
+            if device is None:
+                continue
+        encrypted = device if isinstance(device, Unknown) else volume_encryption(device)
         address = f"{inst.address}.{key}[{index}]"
-        if isinstance(block, Unknown):
-            encrypted: Any = block
-        else:
-            value: Any = block
-            for step in path[:-1]:
-                value = as_blocks(value.get(step), step)
-                value = value[0] if value else {}
-                if isinstance(value, Unknown):
-                    break
-            encrypted = value if isinstance(value, Unknown) else as_bool(value.get(path[-1]), path[-1])
         out.append(Volume(make_uid(inst.scope, address), inst.address, kind, encrypted, inst.uid,
                           line_of(inst, block, key)))
     return out
@@ -306,7 +304,7 @@ def _launch_template(inst: ResourceInstance, workload: Workload, refs: Refs, est
     elif flags and all(flag is False for flag in flags):
         workload.public = False
     _compute(inst, workload, "image_id")
-    _add_volumes(estate, block_volumes(inst, "block_device_mappings", "ebs_block_device", ("ebs", "encrypted")))
+    _add_volumes(estate, block_volumes(inst, "block_device_mappings", "ebs_block_device", "ebs"))
 
 
 def _elb(inst: ResourceInstance, workload: Workload, refs: Refs, estate: Estate) -> None:

@@ -668,3 +668,19 @@ def test_declared_port_wins_over_defaults():
     assert [(w.address, w.ports, w.public, w.tier) for w in estate.workloads.values()] == [
         ("aws_memorydb_cluster.m", [6380], None, Tier.DATA), ("aws_redshift_cluster.r", [5439], False, Tier.DATA),
         ("aws_mq_broker.q", [5671], False, Tier.APP)]
+
+
+def test_volume_encryption_from_snapshots_and_instance_store_mappings():
+    vol = res("aws_ebs_volume.restored", {"snapshot_id": "snap-0abc"})
+    lt = res("aws_launch_template.t", {"block_device_mappings": [
+        {LINE: 3, "device_name": "/dev/sdb", "virtual_name": "ephemeral0"},
+        {LINE: 6, "device_name": "/dev/sdc", "ebs": [{LINE: 7, "snapshot_id": ref("aws_ebs_snapshot.s")}]},
+        {LINE: 10, "device_name": "/dev/sdd", "ebs": Unknown("dynamic ebs unknown")},
+    ]})
+    estate = build(vol, lt)
+    assert [(v.uid, v.encrypted, v.location) for v in estate.volumes.values()] == [
+        (uid("aws_ebs_volume.restored"), Unknown("encryption follows the snapshot snap-0abc"), loc(1)),
+        (uid("aws_launch_template.t.block_device_mappings[1]"),
+         Unknown("encryption follows the snapshot aws_ebs_snapshot.s"), loc(6)),
+        (uid("aws_launch_template.t.block_device_mappings[2]"), Unknown("dynamic ebs unknown"), loc(10)),
+    ]
