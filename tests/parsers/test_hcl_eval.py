@@ -524,3 +524,26 @@ def test_arbitrary_expression_text_never_raises(text: str) -> None:
 def test_arbitrary_unicode_never_raises(text: str) -> None:
     evaluate_expression(text, DictScope(DATA))
     evaluate("${" + text + "}", DictScope(DATA))
+
+
+def _int_expr() -> st.SearchStrategy[str]:
+    leaves = st.integers(min_value=0, max_value=50).map(str)
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(" ".join),
+        inner.map(lambda e: f"({e})"),
+        inner.map(lambda e: f"-{e}"),
+    ), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_int_expr())
+def test_arithmetic_precedence_matches_python(text: str) -> None:
+    # +, - and * have the same precedence and associativity in HCL and Python.
+    assert ev(text) == eval(text)  # noqa: S307 - text is built from digits and operators
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30).filter(lambda t: "${" not in t and "%{" not in t))
+def test_text_without_interpolation_stays(text: str) -> None:
+    assert evaluate(text, DictScope(DATA)) == text
+    assert evaluate("$${" + text, DictScope(DATA)) == "${" + text
