@@ -17,6 +17,7 @@ plan JSON values carry the filled-in text and it is kept as written).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from iacscan.model import (
@@ -66,7 +67,7 @@ def _ref_peer(value: Any, kind: PeerKind, types: tuple[str, ...], what: str,
     return Peer(kind, ref)
 
 
-def _list_peers(value: Any, what: str, make: Any) -> list[Peer]:
+def _list_peers(value: Any, what: str, make: Callable[[Any], Peer | None]) -> list[Peer]:
     items = as_list(value, what)
     if isinstance(items, Unknown):
         return [Peer(PeerKind.UNKNOWN, unknown=items)]
