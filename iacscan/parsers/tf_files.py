@@ -21,6 +21,7 @@ import hcl2
 from hcl2 import SerializationOptions
 from hcl2.rules.base import AttributeRule, BlockRule, BodyRule
 from hcl2.rules.containers import ObjectRule, TupleRule
+from hcl2.rules.expressions import ExprTermRule
 from lark.exceptions import UnexpectedInput
 
 from iacscan.model import ParseError
@@ -161,7 +162,7 @@ def _tuple_element_lines(expression: Any) -> list[int]:
     for child in getattr(expression, "children", None) or []:
         if isinstance(child, TupleRule):
             return [_element_line(element) for element in child.children
-                    if element is not None and type(element).__name__ == "ExprTermRule"]
+                    if isinstance(element, ExprTermRule)]
     return []
 
 

@@ -22,7 +22,6 @@ from iacscan.parsers.tf_values import (
 )
 
 Thunk = Callable[[], Any]
-EMPTY_ROOTS = ("self",)
 
 
 class Host(Protocol):
@@ -49,6 +48,7 @@ class Expansion:
 
     instances: list[Instance] = field(default_factory=list)
     keyed: bool = False
+    kind: str = ""  # "count" / "for_each" / "" (no meta-argument)
     unknown: str = ""  # "count" / "for_each" when that value is unknown (one instance, no key)
     failure: Unknown | None = None  # module calls that cannot be loaded
 
@@ -192,20 +192,21 @@ class ModuleScope:
             count = count_value(safe_eval(block.attrs["count"], self))
             if not isinstance(count, Unknown):
                 scopes = [InstanceScope(self, index, mode="count") for index in range(count)]
-                return Expansion([Instance(s.key, address + key_suffix(s.key), s) for s in scopes], True)
+                return Expansion([Instance(s.key, address + key_suffix(s.key), s) for s in scopes], True, "count")
             return self._unknown_expansion(block, address, "count", count)
         if "for_each" in block.attrs:
             items = for_each_items(safe_eval(block.attrs["for_each"], self))
             if not isinstance(items, Unknown):
                 scopes = [InstanceScope(self, key, value, mode="for_each") for key, value in items]
-                return Expansion([Instance(s.key, address + key_suffix(s.key), s) for s in scopes], True)
+                return Expansion([Instance(s.key, address + key_suffix(s.key), s) for s in scopes], True,
+                                 "for_each")
             return self._unknown_expansion(block, address, "for_each", items)
         return Expansion([Instance(None, address, InstanceScope(self, None))])
 
     def _unknown_expansion(self, block: Block, address: str, what: str, unknown: Unknown) -> Expansion:
         self.host.note(self, address, what, unknown.reason, block)
         scope = InstanceScope(self, None, Unknown(f"{what} of {address}: {unknown.reason}"), mode="unknown")
-        return Expansion([Instance(None, address, scope)], unknown=what)
+        return Expansion([Instance(None, address, scope)], kind=what, unknown=what)
 
     def _resource_value(self, mode: str, typ: str, name: str, rest: tuple[Step, ...]) -> Any:
         label = f"{typ}.{name}" if mode == "managed" else f"data.{typ}.{name}"
@@ -224,7 +225,7 @@ class ModuleScope:
             return self._select_single(expansion, rest, value)
         instances = expansion.instances
         if not rest:
-            if instances and isinstance(instances[0].key, int):
+            if expansion.kind == "count":
                 return [value(inst, ()) for inst in instances]
             return {str(inst.key): value(inst, ()) for inst in instances}
         if rest[0] == "*":
@@ -296,7 +297,7 @@ class ModuleScope:
             return Expansion(failure=loaded)
         expansion = self.expand(call, address)
         for inst in expansion.instances:
-            inputs = {key: _input(self, call, key, inst.scope) for key in call.attrs
+            inputs = {key: _input(call, key, inst.scope) for key in call.attrs
                       if key not in META_ATTRS and key not in ("source", "version", "providers")}
             inst.child = ModuleScope(self.host, loaded, inst.address, inputs, self.root,
                                      (*self.calls, name), self.depth + 1)
@@ -320,7 +321,7 @@ def _output_of(inst: Instance, rest: tuple[Step, ...]) -> Any:
     return walk(child.output(str(rest[0])), rest[1:], _no_element(f"{inst.address}.{rest[0]}"))
 
 
-def _input(caller: ModuleScope, call: Block, key: str, scope: InstanceScope) -> Thunk:
+def _input(call: Block, key: str, scope: InstanceScope) -> Thunk:
     return lambda: safe_eval(call.attrs[key], scope)
 
 
