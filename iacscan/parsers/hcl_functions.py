@@ -215,9 +215,12 @@ def fn_one(items: Any) -> Any:
 
 
 def fn_contains(items: Any, value: Any) -> bool:
-    items, value = _list(items), need_known(value)
-    if _contains(items, value):
+    items = _list(items)
+    if hash_key(value) is None:
+        need_known(value)
+    if _contains(items, value):  # the same reference is the same value
         return True
+    need_known(value)  # a reference not found might still equal an element
     for item in items:
         need_known(item)
     return False

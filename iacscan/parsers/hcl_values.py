@@ -78,9 +78,13 @@ def ensure_fits(length: int) -> None:
 
 
 def hash_key(value: Any) -> Any:
-    """A hashable key equal for values ``hcl_equal`` calls equal; None when not known."""
-    if isinstance(value, (Unknown, ResourceRef)):
+    """A hashable key equal for values ``hcl_equal`` calls equal; None when not known.
+
+    A ``ResourceRef`` has a key of its own: the same reference is the same value."""
+    if isinstance(value, Unknown):
         return None
+    if isinstance(value, ResourceRef):
+        return ("ref", value.address, value.attribute)
     if isinstance(value, bool):
         return ("b", value)
     if is_number(value):

@@ -331,6 +331,8 @@ def test_collection_functions_keep_unknown_and_reference_elements() -> None:
     assert ev("flatten([var.maybe, [aws_security_group.a.id]])") == [MISSING, "10.9.0.0/16", SG_A]
     assert ev('compact(["", var.missing, "x", null])') == [MISSING, "x"]
     assert ev("distinct([1, var.missing, 1, var.missing])") == [1, MISSING, MISSING]
+    assert ev("distinct([aws_security_group.a.id, aws_security_group.a.id])") == [SG_A]
+    assert ev("contains([aws_security_group.a.id], aws_security_group.a.id)") is True
     assert ev("tolist(var.maybe)") == [MISSING, "10.9.0.0/16"]
     assert ev("var.enabled ? [aws_security_group.a.id] : []") == [SG_A]
 
