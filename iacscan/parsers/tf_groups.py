@@ -18,6 +18,7 @@ plan JSON values carry the filled-in text and it is kept as written).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from iacscan.model import (
@@ -80,7 +81,7 @@ def block_peers(block: dict[str, Any], inst: ResourceInstance, refs: Refs,
     IPv4 CIDRs, IPv6 CIDRs, prefix lists, groups, self."""
     peers: list[Peer] = []
     for key in ("cidr_blocks", "ipv6_cidr_blocks"):
-        peers += _list_peers(block.get(key), key, lambda v, k=key: _cidr_peer(v, k, inst, refs))
+        peers += _list_peers(block.get(key), key, partial(_cidr_peer, what=key, inst=inst, refs=refs))
     peers += _list_peers(block.get("prefix_list_ids"), "prefix_list_ids",
                          lambda v: _ref_peer(v, PeerKind.PREFIX_LIST, PL_TYPES, "prefix_list_ids", inst, refs))
     peers += _list_peers(block.get(group_key), group_key,
