@@ -428,3 +428,50 @@ def test_corpus_yaml_and_json_twins_give_the_same_model() -> None:
         if yaml_model != json_model:
             differ.add(yaml_path.relative_to(root).with_suffix("").as_posix())
     assert differ == _TWINS_THAT_DIFFER
+
+
+_NAMES = ["Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If", "Fn::FindInMap",
+          "Fn::Cidr", "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition", "Fn::Base64", "Fn::Length",
+          "Fn::ToJsonString", "Fn::ImportValue", "Fn::GetAZs", "Fn::Transform"]
+_PROPS = ["GroupId", "IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupId", "SecurityGroupIngress",
+          "SecurityGroupEgress", "VpcId", "SecurityGroupIds", "NetworkInterfaces", "LaunchTemplate", "Port",
+          "Engine", "Tags", "Key", "Value", "VpcConfig", "SubnetIds", "BlockDeviceMappings", "Ebs", "Encrypted"]
+
+
+def _values():  # type: ignore[no-untyped-def]
+    from hypothesis import strategies as st
+
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-70000, 70000), st.sampled_from(
+        ["", "tcp", "-1", "22", "0.0.0.0/0", "::/0", "G", "P", "C", "M", "AWS::NoValue", "AWS::Region",
+         "G.GroupId", "${P}", "${G.GroupId}", "sg-1", "true"]))
+    return st.recursive(leaf, lambda kids: st.one_of(
+        st.lists(kids, max_size=4),
+        st.dictionaries(st.sampled_from(_PROPS), kids, max_size=4),
+        st.builds(lambda name, arg: {name: arg}, st.sampled_from(_NAMES), kids),
+    ), max_leaves=25)
+
+
+def test_random_property_values_never_crash() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    kinds = ["AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress",
+             "AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::AutoScalingGroup",
+             "AWS::RDS::DBInstance", "AWS::Lambda::Function", "AWS::EC2::Route", "AWS::EC2::NetworkAclEntry",
+             "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::EIP", "AWS::CloudTrail::Trail"]
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.sampled_from(kinds), _values()), min_size=1, max_size=4), _values())
+    def check(resources, condition):  # type: ignore[no-untyped-def]
+        data = {
+            "Parameters": {"P": {"Type": "String", "Default": "10.0.0.0/8"}},
+            "Mappings": {"M": {"a": {"b": "c"}}},
+            "Conditions": {"C": condition},
+            "Resources": {("G" if i == 0 else f"R{i}"): {"Type": kind, "Properties": props}
+                          for i, (kind, props) in enumerate(resources)},
+        }
+        estate = build_template(data, "t.yaml", {})
+        for group in estate.groups.values():
+            assert all(isinstance(r.peer, Peer) for r in group.rules)
+
+    check()
