@@ -284,6 +284,22 @@ def test_module_cycle_and_local_cycle_do_not_hang(tmp_path):
     assert "module cycle" in unresolved[0].reason
 
 
+def test_module_nesting_is_bounded(tmp_path):
+    directory = tmp_path
+    for depth in range(25):
+        (directory / "main.tf").write_text(
+            f'resource "aws_vpc" "v" {{\n  cidr_block = "10.{depth}.0.0/16"\n}}\n'
+            'module "next" {\n  source = "./next"\n}\n')
+        directory = directory / "next"
+        directory.mkdir()
+    instances, errors, unresolved, _ = load_instances(tmp_path, [tmp_path], [])
+    assert errors == []
+    assert len(instances) == 21  # the root and 20 levels of modules
+    assert instances[-1].address == ".".join(["module.next"] * 20) + ".aws_vpc.v"
+    assert [(u.resource, u.what) for u in unresolved] == [(".".join(["module.next"] * 21), "module")]
+    assert unresolved[0].reason == "module next nests deeper than 20 modules"
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
 def test_parallel_parsing_gives_the_same_result(monkeypatch):
     dirs = [FIXTURES / "modules" / d for d in (".", "modules/sg", "modules/rule")]
