@@ -22,9 +22,9 @@ from iacscan.parsers.hcl_ast import (
 from iacscan.parsers.hcl_functions import FUNCTIONS, TOLERANT, UNEVALUATED
 from iacscan.parsers.hcl_parse import parse_expression, parse_template_parts
 from iacscan.parsers.hcl_values import (
-    MAX_ITEMS, ChildScope, EvalError, UnknownResult, arith, as_unknown, charge, check_size,
-    deep_unknown, ensure_fits, hcl_equal, index_value, iterate, norm_number, to_bool,
-    to_number, to_string, work_budget,
+    MAX_ITEMS, BudgetExceeded, ChildScope, EvalError, UnknownResult, arith, as_unknown,
+    charge, check_size, deep_unknown, ensure_fits, hcl_equal, index_value, iterate,
+    norm_number, to_bool, to_number, to_string, work_budget,
 )
 from iacscan.parsers.tf_types import Scope
 
@@ -194,6 +194,8 @@ def _logic(op: str, node: Binary, scope: Scope) -> Any:
             outcomes.append(unknown if unknown is not None else to_bool(value))
         except UnknownResult as exc:
             outcomes.append(exc.unknown)
+        except (BudgetExceeded, RecursionError):
+            raise
         except Exception as exc:  # noqa: BLE001 - dropped when the other side decides
             outcomes.append(exc)
         if outcomes[-1] is decider:
@@ -317,6 +319,8 @@ def _try_can(name: str, args: tuple[Node, ...], scope: Scope) -> Any:
             value = _eval(arg, scope)
         except UnknownResult as exc:
             return exc.unknown
+        except (BudgetExceeded, RecursionError):
+            raise
         except Exception:  # noqa: BLE001 - an error is what try/can test for
             if name == "can":
                 return False

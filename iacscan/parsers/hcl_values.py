@@ -29,6 +29,10 @@ class EvalError(Exception):
     """An expression cannot be evaluated (a type error, a missing key, bad arguments)."""
 
 
+class BudgetExceeded(EvalError):
+    """The evaluation used up its work budget (never caught by ``try``/``can``)."""
+
+
 class UnknownResult(Exception):
     """Raised inside a function to make its whole result the given ``Unknown``."""
 
@@ -280,7 +284,7 @@ def charge(amount: int) -> None:
     if budget is not None:
         budget[0] -= amount
         if budget[0] < 0:
-            raise EvalError("expression too expensive to evaluate")
+            raise BudgetExceeded("expression too expensive to evaluate")
 
 
 class ChildScope:

@@ -503,6 +503,8 @@ def test_deep_nesting_is_refused() -> None:
 
 @pytest.mark.parametrize("text, reason", [
     ("[for i in range(100000) : range(100000)]", "too expensive"),
+    ("can([for i in range(100000) : range(100000)])", "too expensive"),
+    ('try([for i in range(100000) : range(100000)], "small")', "too expensive"),
     ("flatten([for i in range(1000) : range(1000)])", "too large"),
     ('join(",", [for i in range(100000) : "xxxxxxxxxxxxxxx"])', "too large"),
     ('replace(join("", range(100000)), "1", join("", range(10000)))', "too large"),
