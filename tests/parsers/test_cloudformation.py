@@ -460,7 +460,7 @@ def test_random_property_values_never_crash() -> None:
              "AWS::RDS::DBInstance", "AWS::Lambda::Function", "AWS::EC2::Route", "AWS::EC2::NetworkAclEntry",
              "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::EIP", "AWS::CloudTrail::Trail"]
 
-    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(st.tuples(st.sampled_from(kinds), _values()), min_size=1, max_size=4), _values())
     def check(resources, condition):  # type: ignore[no-untyped-def]
         data = {
