@@ -19,7 +19,7 @@ from iacscan.parsers.hcl_ast import (
     AttrStep, Binary, Call, Conditional, ForExpr, IndexStep, Interp, Literal, Name, Node,
     ObjectExpr, Part, Template, TemplateFor, TemplateIf, Traversal, TupleExpr, Unary,
 )
-from iacscan.parsers.hcl_functions import FUNCTIONS, TOLERANT, UNEVALUATED
+from iacscan.parsers.hcl_functions import FUNCTIONS, TOLERANT, UNEVALUATED, make_set
 from iacscan.parsers.hcl_parse import parse_expression, parse_template_parts
 from iacscan.parsers.hcl_values import (
     MAX_ITEMS, BudgetExceeded, ChildScope, EvalError, UnknownResult, arith, as_unknown,
@@ -120,9 +120,15 @@ def _eval_name(node: Name, scope: Scope) -> Any:
 
 
 def _resolve(scope: Scope, traversal: tuple[str | int, ...]) -> Any:
-    """Ask the scope; a resolver exception becomes an evaluation error."""
+    """Ask the scope; a resolver exception becomes an evaluation error. Tuples and sets
+    a scope may hand back become lists (sets ordered as Terraform orders them)."""
     try:
-        return scope.resolve(traversal)
+        value = scope.resolve(traversal)
+        if isinstance(value, tuple):
+            return list(value)
+        if isinstance(value, (set, frozenset)):
+            return make_set(list(value))
+        return value
     except EvalError:
         raise
     except Exception as exc:  # noqa: BLE001 - resolver failures are evaluation errors

@@ -36,6 +36,8 @@ DATA: dict[str, Any] = {
         "maybe": [MISSING, "10.9.0.0/16"],
         "nothing": None,
         "rules": {"ssh": {"port": 22}, "https": {"port": 443}},
+        "pair": ("a", "b"),
+        "names": {"web", "app", "db"},
     },
     "local": {"prefix": "app", "n": 3, "m": {"k": "v"}},
     "count": {"index": 1},
@@ -179,6 +181,12 @@ def test_traversals_go_to_the_scope_whole() -> None:
     assert scope.asked == [("var", "rules", "ssh", "port"), ("count", "index"),
                            ("var", "ports", 1), ("var", "subnets", 0, "cidr"),
                            ("each", "value", "port")]
+
+
+def test_tuples_and_sets_from_the_scope_become_lists() -> None:
+    assert ev("var.pair") == ["a", "b"]
+    assert ev("var.names") == ["app", "db", "web"]
+    assert ev("[for n in var.names : upper(n)]") == ["APP", "DB", "WEB"]
 
 
 def test_index_with_unknown_key_is_unknown() -> None:
