@@ -224,13 +224,11 @@ class Loader:
             return Unknown(f"module {name} nests deeper than {MAX_MODULE_DEPTH} modules")
         if not isinstance(source, str) or "${" in source:
             return Unknown(f"module {name} has no literal source")
-        if is_local_source(source):
-            target: Path | None = _norm(caller.module.dir / source)
-        else:
-            target = self.downloaded(caller.root.module.dir, ".".join((*caller.calls, name)))
-            if target is None:
-                return Unknown(f"module {name} (source {source}) is not downloaded; "
-                               "run terraform init to let iacscan read it")
+        target = (_norm(caller.module.dir / source) if is_local_source(source)
+                  else self.downloaded(caller.root.module.dir, ".".join((*caller.calls, name))))
+        if target is None:
+            return Unknown(f"module {name} (source {source}) is not downloaded; "
+                           "run terraform init to let iacscan read it")
         if not target.is_dir():
             return Unknown(f"module {name} source {source} is not a directory")
         if target in caller.lineage:

@@ -176,6 +176,9 @@ def _element_line(element: Any) -> int:
 # --- JSON -------------------------------------------------------------------------------
 
 
+_PY_SCANNER: Any = getattr(json.scanner, "py_make_scanner")
+
+
 class LineDict(dict):  # type: ignore[type-arg]
     """A JSON object that remembers the line of its ``{``."""
 
@@ -185,7 +188,7 @@ class LineDict(dict):  # type: ignore[type-arg]
 def parse_json(text: str) -> Any:
     """``json.loads`` that records each object's start line (``LineDict.line``)."""
     newlines = [i for i, char in enumerate(text) if char == "\n"]
-    decoder = json.JSONDecoder()
+    decoder: Any = json.JSONDecoder()  # its parse_object/scan_once hooks are untyped
     plain_object = decoder.parse_object
 
     def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
@@ -194,8 +197,8 @@ def parse_json(text: str) -> Any:
         result.line = bisect.bisect_left(newlines, s_and_end[1]) + 1
         return result, end
 
-    decoder.parse_object = parse_object  # type: ignore[method-assign]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    decoder.parse_object = parse_object
+    decoder.scan_once = _PY_SCANNER(decoder)  # the C scanner ignores parse_object
     return decoder.decode(text)
 
 
