@@ -22,6 +22,7 @@ from iacscan.parsers.hcl_template import Scanner, template_node
 
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _DIGITS = re.compile(r"[0-9]+")
+_BLANKS = re.compile(r"[ \t]*")
 # Binary operator levels, loosest first.
 _LEVELS: tuple[tuple[str, ...], ...] = (
     ("||",), ("&&",), ("==", "!="), ("<=", ">=", "<", ">"), ("+", "-"), ("*", "/", "%"),
@@ -153,8 +154,9 @@ class _Parser(Scanner):
             if part is None:
                 raise self.error("expected name after '::'")
             name += "::" + part
-        if self.peek("("):
-            self.pos += 1
+        gap = _BLANKS.match(self.src, self.pos)
+        if gap and self.src.startswith("(", gap.end()):  # a call's "(" is on the same line
+            self.pos = gap.end() + 1
             return self.call(name)
         if name in _KEYWORDS:
             return Literal(_KEYWORDS[name])

@@ -113,6 +113,7 @@ def test_is_expression() -> None:
     ("[]", []), ("{}", {}), ("[1, # c\n 2 /* x */, // y\n 3]", [1, 2, 3]),
     ("<<-EOT\n  a\n    b\n  EOT\n", "a\n  b\n"), ('upper(<<EOT\nhi ${"x"}\nEOT\n)', "HI X\n"),
     ("{\n  a = 1\n  b = 2\n}", {"a": 1, "b": 2}), ("[\n  1,\n  2\n]", [1, 2]),
+    ('{\n  a = upper ("x")\n  (local.prefix) = 2\n}', {"a": "X", "app": 2}),
 ])
 def test_literals(text: str, expected: Any) -> None:
     assert ev(text) == expected
