@@ -384,7 +384,8 @@ def test_unsupported_and_unevaluated_functions() -> None:
     assert ev("nosuch(1)") == Unknown("function nosuch is not supported")
     assert ev('provider::aws::arn_parse("x").region') == Unknown(
         "provider function provider::aws::arn_parse is not supported")
-    for text in ('file("x.txt")', 'templatefile("a.tpl", {})', "timestamp()", "uuid()"):
+    for text in ('file("x.txt")', 'templatefile("a.tpl", {})', "timestamp()", "uuid()",
+                 'fileexists("a")', 'filebase64sha256("a")', 'yamldecode("a: 1")'):
         value = ev(text)
         assert isinstance(value, Unknown) and "not evaluated" in value.reason
 
@@ -455,7 +456,9 @@ def test_unsupported_and_unevaluated_functions() -> None:
     ('setproduct(["a", "b"], [80, 443])', [["a", 80], ["a", 443], ["b", 80], ["b", 443]]),
     ('basename("/envs/prod/")', "prod"), ('basename("")', "."), ('dirname("a/b/c.tf")', "a/b"),
     ('dirname("c.tf")', "."), ('dirname("/x")', "/"),
-    ('strrev("abc")', "cba"), ('chomp("x\\n\\n")', "x"), ('indent(2, "a\\nb")', "a\n  b"),
+    ('strrev("abc")', "cba"), ('strcontains("sg-web", "web")', True), ("log(8, 2)", 3),
+    ('substr(sha512("hello"), 0, 16)', "9b71d224bd62f378"),
+    ('base64sha256("hello")', "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="), ('chomp("x\\n\\n")', "x"), ('indent(2, "a\\nb")', "a\n  b"),
     ('urlencode("a b&c")', "a+b%26c"),
 ])
 def test_functions(text: str, expected: Any) -> None:
