@@ -72,26 +72,39 @@ def fn_split(ctx: TemplateContext, arg: Any, line: int, depth: int) -> Any:
 
 
 def fn_find_in_map(ctx: TemplateContext, arg: Any, line: int, depth: int) -> Any:
-    """``Fn::FindInMap [map, key, key, {DefaultValue}]``."""
+    """``Fn::FindInMap [map, key, key, {DefaultValue}]``.
+
+    An unknown key (``AWS::Region``…) still gives a value when every entry it could
+    select holds the same one."""
     if not isinstance(arg, list) or len(arg) not in (3, 4):
         return Unknown("Fn::FindInMap takes [map, key, key]")
     keys = [ctx.resolve(a, line, depth) for a in arg[:3]]
     default = NO_VALUE
     if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
         default = ctx.resolve(arg[3]["DefaultValue"], line, depth)
+    if any(not isinstance(k, (str, int, Unknown)) or isinstance(k, bool) for k in keys):
+        return Unknown("Fn::FindInMap with a non-text key")
+    candidates: list[Any] = [ctx.mappings]
+    missing = False
     for key in keys:
-        if isinstance(key, Unknown):
-            return key if default is NO_VALUE else default
-        if not isinstance(key, (str, int)):
-            return Unknown("Fn::FindInMap with a non-text key")
-    node: Any = ctx.mappings
-    for key in keys:
-        if not isinstance(node, dict) or str(key) not in node:
-            if default is not NO_VALUE:
-                return default
-            return Unknown(f"Fn::FindInMap {'/'.join(map(str, keys))} is not in the mappings")
-        node = node[str(key)]
-    return ctx.resolve(node, line, depth)
+        found: list[Any] = []
+        for node in candidates:
+            if isinstance(node, dict) and isinstance(key, Unknown):
+                found.extend(node.values())
+            elif isinstance(node, dict) and str(key) in node:
+                found.append(node[str(key)])
+            else:
+                missing = True
+        candidates = found
+    unknown = next((k for k in keys if isinstance(k, Unknown)), None)
+    values = [ctx.resolve(node, line, depth) for node in candidates]
+    if missing or not values:
+        if default is NO_VALUE:
+            return unknown or Unknown(f"Fn::FindInMap {'/'.join(map(str, keys))} is not in the mappings")
+        values.append(default)
+    if all(plain(v) == plain(values[0]) for v in values[1:]):
+        return values[0]
+    return unknown
 
 
 def fn_cidr(ctx: TemplateContext, arg: Any, line: int, depth: int) -> Any:

@@ -168,6 +168,9 @@ Parameters:
   Ssm: {Type: "AWS::SSM::Parameter::Value<String>", Default: /cidr}
   Open: {Type: String}
   Ports: {Type: List<Number>, Default: "22,80"}
+Mappings:
+  Same: {us-east-1: {Port: 22}, eu-west-1: {Port: 22}}
+  Diff: {us-east-1: {Port: 22}, eu-west-1: {Port: 23}}
 Conditions:
   Maybe: !Equals [!Ref Open, "yes"]
   Loop: !Not [!Condition Loop]
@@ -191,6 +194,9 @@ Values:
   - !FindInMap [Missing, a, b]
   - !Cidr [10.0.0.0/24, 2, 9]
   - !Equals [!Ref Sg, x]
+  - !FindInMap [Same, !Ref AWS::Region, Port]
+  - !FindInMap [Diff, !Ref AWS::Region, Port, {DefaultValue: 1}]
+  - !FindInMap [Diff, eu-west-1, Nope, {DefaultValue: 1}]
 """
 
 
@@ -218,6 +224,9 @@ def test_intrinsic_functions_one_by_one() -> None:
         Unknown("Fn::FindInMap Missing/a/b is not in the mappings"),
         Unknown("Fn::Cidr subnets larger than the block"),
         Unknown("Fn::Equals of values only known at deployment"),
+        22,  # every region maps to the same value
+        Unknown("AWS::Region is only known at deployment"),
+        1,
     ]
 
 
