@@ -33,7 +33,7 @@ from iacscan.parsers.tf_types import ResourceInstance
 from iacscan.parsers.tf_values import Step, safe_eval
 
 MAX_MODULE_DEPTH = 20
-RECURSION_LIMIT = 20000
+RECURSION_LIMIT = 10000
 
 
 def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path]) -> Estate:
