@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,9 @@ def _handlers() -> list[dict[str, Handler]]:
         "AWS::AutoScaling::LaunchConfiguration": wl.build_launch_configuration,
     }
     for kind, spec in wl.SPECS.items():
-        first[kind] = lambda b, i, p, ln, _k=kind, _s=spec: wl.build_spec(b, i, p, ln, _k, _s)
+        first[kind] = partial(wl.build_spec, kind=kind, spec=spec)
     for kind in (wl.ELBV2, "AWS::ElasticLoadBalancing::LoadBalancer"):
-        first[kind] = lambda b, i, p, ln, _k=kind: wl.build_load_balancer(b, i, p, ln, _k)
+        first[kind] = partial(wl.build_load_balancer, kind=kind)
     first["AWS::Serverless::Function"] = wl.build_serverless_function
     first["AWS::ECS::Service"] = wl.build_ecs_service
     second: dict[str, Handler] = {
