@@ -14,7 +14,8 @@ by ``--parameters FILE`` (the AWS CLI's ``[{"ParameterKey", "ParameterValue"}]``
 a ``{"Parameters": {...}}`` object). Resources whose ``Condition`` is false are left out.
 ``Fn::ForEach`` loops are expanded. Not read: nested stacks' contents (their outputs are
 Unknown), macros and transforms other than the SAM ``Globals`` section and
-``AWS::LanguageExtensions``, and templates over 5 MB without ``AWSTemplateFormatVersion``.
+``AWS::LanguageExtensions``, and files over 5 MB that do not name ``AWSTemplateFormatVersion``
+in their first 64 KB (CloudFormation itself accepts at most 1 MB).
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from iacscan.parsers.cfn_common import Builder
 from iacscan.parsers.cfn_intrinsics import NO_VALUE, TemplateContext, line_of
 
 SOURCE = "cloudformation"
-#: Larger files are only decoded when their text names AWSTemplateFormatVersion.
+#: Larger files are only read when their first 64 KB name AWSTemplateFormatVersion.
 _BIG = 5_000_000
 _ENV_PARAMETERS = {"environment", "env", "stage", "environmentname", "envtype"}
 
@@ -120,6 +121,8 @@ def parse_documents(root: Path, files: list[Path], parameter_file: Path | None) 
 def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate) -> None:
     is_template_name = path.name.lower().endswith(".template")
     try:
+        if path.stat().st_size > _BIG and not _declares_version(path):
+            return  # far beyond CloudFormation's 1 MB limit and not announced as a template
         raw = path.read_bytes()
     except OSError as exc:
         if is_template_name:
@@ -128,8 +131,6 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
     text = raw.decode("utf-8", errors="replace")
     looks_cfn = is_template_name or "AWSTemplateFormatVersion" in text or "AWS::" in text
     if not looks_cfn or ("Resources" not in text and "AWSTemplateFormatVersion" not in text):
-        return
-    if len(raw) > _BIG and "AWSTemplateFormatVersion" not in text:
         return
     if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
         line = text.count("\n", 0, text.index("\ufffd")) + 1
@@ -149,6 +150,12 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
     estate.files.append(rel)
     estate.sources.add(SOURCE)
     estate.merge(build_template(data, rel, overrides))
+
+
+def _declares_version(path: Path) -> bool:
+    """Whether the first 64 KB of a (large) file name ``AWSTemplateFormatVersion``."""
+    with path.open("rb") as handle:
+        return b"AWSTemplateFormatVersion" in handle.read(65536)
 
 
 def build_template(data: dict[str, Any], rel: str, overrides: dict[str, str]) -> Estate:

@@ -337,6 +337,14 @@ def test_other_yaml_and_json_are_skipped_silently() -> None:
     assert (estate.errors, estate.files, estate.sources, estate.groups) == ([], [], set(), {})
 
 
+def test_huge_file_that_does_not_announce_a_template_is_not_read(tmp_path: Path) -> None:
+    lock = tmp_path / "package-lock.json"
+    lock.write_text('{"Resources": {"A": {"Type": "AWS::EC2::VPC"}}, "pad": "' + "x" * 6_000_000 + '"')
+    assert parse_documents(tmp_path, [lock], None).files == []
+    (tmp_path / "small.json").write_text('{"Resources": {"A": {"Type": "AWS::EC2::VPC"}}}')
+    assert parse_documents(tmp_path, [tmp_path / "small.json"], None).files == ["small.json"]
+
+
 def test_broken_templates_are_parse_errors_with_lines() -> None:
     broken = sorted((HERE / "broken").iterdir())
     estate = parse_documents(HERE, broken, None)
