@@ -341,6 +341,9 @@ class Estate:
     #: account-level EBS encryption by default (``aws_ebs_encryption_by_default``): True/False
     #: when the configuration says, None when it does not (AWS401).
     ebs_default_encryption: bool | None = None
+    #: calls that failed when a live snapshot was taken (the snapshot's ``failures``
+    #: entries: region, service, operation, error, message); see ``iacscan.parsers.live``.
+    live_failures: list[dict[str, str]] = field(default_factory=list)
 
     _COLLECTIONS = (
         "groups", "workloads", "vpcs", "subnets", "route_tables", "internet_gateways",
@@ -355,6 +358,7 @@ class Estate:
         self.errors.extend(other.errors)
         self.unresolved.extend(other.unresolved)
         self.sources |= other.sources
+        self.live_failures.extend(other.live_failures)
         if other.ebs_default_encryption is not None:
             self.ebs_default_encryption = other.ebs_default_encryption
 
