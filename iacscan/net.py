@@ -158,7 +158,10 @@ class Traffic:
     def ports(self, protocol: str) -> Intervals:
         if self.everything:
             return ALL_PORTS
-        return dict(self.by_protocol).get(protocol, Intervals())
+        for proto, iv in self.by_protocol:
+            if proto == protocol:
+                return iv
+        return Intervals()
 
     def protocols(self) -> set[str]:
         return {p for p, iv in self.by_protocol if iv}
@@ -167,8 +170,14 @@ class Traffic:
         return self.everything or any(iv for _, iv in self.by_protocol)
 
     def union(self, other: Traffic) -> Traffic:
-        if self.everything or other.everything:
-            return Traffic(everything=True)
+        if self.everything:
+            return self
+        if other.everything:
+            return other
+        if not other.by_protocol or self == other:
+            return self
+        if not self.by_protocol:
+            return other
         merged = dict(self.by_protocol)
         for proto, iv in other.by_protocol:
             merged[proto] = merged.get(proto, Intervals()).union(iv)
@@ -178,6 +187,10 @@ class Traffic:
         if self.everything:
             return other
         if other.everything:
+            return self
+        if not other.by_protocol:
+            return other
+        if not self.by_protocol:
             return self
         protos = self.protocols() & other.protocols()
         items = ((p, self.ports(p).intersection(other.ports(p))) for p in sorted(protos))

@@ -33,7 +33,7 @@ from iacscan.model import Direction, Estate, Tier, Workload
 from iacscan.net import AddressSet, Intervals, Traffic
 from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
 from iacscan.reach_groups import (
-    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, union_all,
+    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, traffic_mask, union_all,
 )
 
 INTERNET = "internet"
@@ -56,6 +56,7 @@ class Sig:
     out_anyone: Traffic = NOTHING
     in_anyone: Traffic = NOTHING
     in_internet: Traffic = NOTHING
+    in_mask: int = 0  # traffic_mask of everything its ingress admits (cut to its ports)
 
     @property
     def rep(self) -> Workload:
@@ -101,6 +102,16 @@ class Reachability:
         self._touch_cache: dict[AddressSet, tuple[object, ...]] = {}
         self._cidr_cache: dict[tuple[str, Direction, object], Traffic] = {}
         self.ingress_cidr_index = self._ingress_cidr_index()
+        self.open_members: dict[str, list[int]] = defaultdict(list)
+        self.open_by_akey: dict[object, list[int]] = defaultdict(list)
+        for sig in self.sigs:
+            if sig.in_anyone:
+                for uid in sig.groups:
+                    self.open_members[uid].append(sig.id)
+                if sig.akey is not None:
+                    self.open_by_akey[sig.akey].append(sig.id)
+        self._flows: dict[tuple[int, int], Traffic] = {}
+        self._receivers: dict[int, list[int]] = {}
         self.memo: dict[object, object] = {}  # query results shared by the NET rules
 
     # ------------------------------------------------------------ signatures
@@ -151,6 +162,8 @@ class Reachability:
         views = [self.views[g] for g in sig.groups]
         sig.out_anyone = union_all(v.egress.anyone for v in views)
         sig.in_anyone = union_all(v.ingress.anyone for v in views)
+        total = union_all(v.ingress.total for v in views)
+        sig.in_mask = traffic_mask(total if sig.restrict is None else total.intersection(sig.restrict))
         entries = [e for v in views for e in v.ingress.entries]
         internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
         if internet and sig.restrict is not None:
@@ -186,6 +199,14 @@ class Reachability:
 
     def flow(self, src: Sig, dst: Sig) -> Traffic:
         """The traffic members of ``src`` may send to members of ``dst`` (certain only)."""
+        key = (src.id, dst.id)
+        found = self._flows.get(key)
+        if found is None:
+            found = self._flow(src, dst)
+            self._flows[key] = found
+        return found
+
+    def _flow(self, src: Sig, dst: Sig) -> Traffic:
         out = src.out_anyone
         for g in src.groups:
             egress = self.views[g].egress
@@ -245,23 +266,50 @@ class Reachability:
                     out.update(self.by_akey[akey])
         return out
 
-    def receivers_from(self, src: Sig) -> set[int]:
-        """Signatures ``src`` may reach by a group reference or a narrower range, on either
-        side (receivers admitting anyone, reached by ``src``'s egress to anyone, are found
-        by ``iacscan.reach_paths`` through its pools)."""
-        out: set[int] = set()
+    def receivers_from(self, src: Sig) -> list[int]:
+        """Cached ``_receivers_from``."""
+        found = self._receivers.get(src.id)
+        if found is None:
+            found = self._receivers[src.id] = self._receivers_from(src)
+        return found
+
+    def _receivers_from(self, src: Sig) -> list[int]:
+        """Signatures ``src`` may reach (a superset; ``flow`` decides). A receiver needs a
+        sender-side term (egress to its group, to a range touching it, or to anyone) and a
+        receiver-side term (ingress from a group of ``src``, a range touching it, or anyone);
+        candidates come from indexes and pass a coarse port filter. Receivers admitting
+        anyone that only ``src``'s egress to anyone reaches are found by
+        ``iacscan.reach_paths`` through its pools."""
+        any_mask = traffic_mask(src.out_anyone)
+        group_masks: dict[str, int] = {}
+        akey_masks: dict[object, int] = defaultdict(int)
         for g in src.groups:
             egress = self.views[g].egress
-            for peer in egress.groups:
-                out.update(self.members.get(peer, ()))
-            for addresses, _ in egress.cidrs:
+            for h, traffic in egress.groups.items():
+                group_masks[h] = group_masks.get(h, 0) | traffic_mask(traffic)
+            for addresses, traffic in egress.cidrs:
+                mask = traffic_mask(traffic)
                 for akey in self.touching(addresses):
-                    out.update(self.by_akey[akey])
+                    akey_masks[akey] |= mask
+        candidates: set[int] = set()
+        for g in src.groups:
             for h in self.ingress_refs.get(g, ()):
-                out.update(self.members.get(h, ()))
+                candidates.update(self.members.get(h, ()))
         if src.akey is not None:
             for h in self.ingress_cidr_index.get(src.akey, ()):
-                out.update(self.members.get(h, ()))
+                candidates.update(self.members.get(h, ()))
+        for h in group_masks:
+            candidates.update(self.open_members.get(h, ()))
+        for akey in akey_masks:
+            candidates.update(self.open_by_akey.get(akey, ()))
+        out = []
+        for tid in candidates:
+            dst = self.sigs[tid]
+            mask = any_mask | akey_masks.get(dst.akey, 0)
+            for h in dst.groups:
+                mask |= group_masks.get(h, 0)
+            if mask & dst.in_mask:
+                out.append(tid)
         return out
 
 

@@ -32,6 +32,7 @@ class Side:
     entries: list[Entry] = field(default_factory=list)  # every CIDR entry, all of IPv4 included
     cidrs: list[Entry] = field(default_factory=list)  # entries that are not all of IPv4
     anyone: Traffic = NOTHING  # admitted from/to any IPv4 address
+    total: Traffic = NOTHING  # everything the side admits, whoever the peer
     internet: Traffic = NOTHING  # admitted from/to all of IPv4 or all of IPv6 (by union)
 
     def add_group(self, uid: str, traffic: Traffic) -> None:
@@ -52,7 +53,16 @@ def rule_traffic(rule: Rule) -> Traffic | None:
     proto, lo, hi = rule.protocol, rule.from_port, rule.to_port
     if is_unknown(proto) or is_unknown(lo) or is_unknown(hi):
         return None
-    return Traffic.of(proto, lo, hi)
+    key = (proto, lo, hi)
+    found = _RULE_TRAFFIC.get(key)
+    if found is None:
+        found = Traffic.of(proto, lo, hi)
+        if len(_RULE_TRAFFIC) < 100_000:
+            _RULE_TRAFFIC[key] = found
+    return found
+
+
+_RULE_TRAFFIC: dict[tuple[object, object, object], Traffic] = {}
 
 
 class PeerResolver:
@@ -120,6 +130,7 @@ def _fill_cidrs(side: Side, entries: list[Entry]) -> None:
         else:
             side.cidrs.append((addresses, traffic))
     side.anyone = anyone
+    side.total = union_all([*side.groups.values(), *(t for _, t in entries)])
     side.internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
 
 
@@ -173,6 +184,36 @@ def _atoms(entries: list[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
         extra = tuple((p, ALL_PORTS) for p in _PORTED if p not in listed and p not in protocols)
         result = result.union(Traffic(by_protocol=extra))
     return result
+
+
+_BUCKET = 64  # ports per bit
+_BLOCK = (PORT_MAX + 1) // _BUCKET
+_BASES = {"tcp": 0, "udp": _BLOCK, "icmp": 2 * _BLOCK, "icmpv6": 3 * _BLOCK}
+_OTHER = 1 << (4 * _BLOCK)  # every protocol without ports
+_MASKS: dict[Traffic, int] = {}
+
+
+def traffic_mask(traffic: Traffic) -> int:
+    """A coarse bit set of ``traffic`` (one bit per 64 ports and protocol): two traffics
+    whose masks do not meet cannot meet; masks that meet say nothing (a cheap pre-filter)."""
+    found = _MASKS.get(traffic)
+    if found is not None:
+        return found
+    if traffic.everything:
+        mask = (_OTHER << 1) - 1
+    else:
+        mask = 0
+        for proto, iv in traffic.by_protocol:
+            base = _BASES.get(proto)
+            if base is None:
+                mask |= _OTHER
+                continue
+            for lo, hi in iv.spans:
+                first, last = lo // _BUCKET, hi // _BUCKET
+                mask |= ((1 << (last - first + 1)) - 1) << (base + first)
+    if len(_MASKS) < 100_000:
+        _MASKS[traffic] = mask
+    return mask
 
 
 def union_all(traffics: Iterable[Traffic]) -> Traffic:

@@ -71,13 +71,13 @@ def bfs(
         if not expand(sig):
             continue
         depth = nodes[sid].depth + 1
-        for tid in sorted(reach.receivers_from(sig) - nodes.keys()):
+        for tid in sorted(t for t in reach.receivers_from(sig) if t not in nodes):
             traffic = _narrow(hop, reach.sigs[tid], reach.flow(sig, reach.sigs[tid]))
             if traffic:
                 visit(tid, sid, traffic, depth)
         if sig.out_anyone:
             for key, members in pools.items():
-                if members and key.intersection(sig.out_anyone):
+                if members and _narrow(hop, reach.sigs[next(iter(members))], key[0].intersection(sig.out_anyone)):
                     for tid in sorted(members):
                         traffic = _narrow(hop, reach.sigs[tid], reach.flow(sig, reach.sigs[tid]))
                         if traffic:
@@ -90,21 +90,28 @@ def _narrow(hop: Callable[[Sig, Traffic], Traffic] | None, dst: Sig, traffic: Tr
 
 
 def not_public(dst: Sig, traffic: Traffic) -> Traffic:
-    """The part of a hop the whole internet could not send as well: a workload the internet
+    """(Depends only on ``dst.exposure`` and ``dst.in_internet``: see ``_pools``.) The part of a hop the whole internet could not send as well: a workload the internet
     confirmedly reaches on some traffic is not "reached from an environment" on it."""
     if dst.exposure != CONFIRMED or not dst.in_internet:
         return traffic
     return traffic.difference(dst.in_internet)
 
 
-def _pools(reach: Reachability) -> tuple[dict[Traffic, set[int]], dict[int, Traffic]]:
-    pools: dict[Traffic, set[int]] = defaultdict(set)
-    pool_of: dict[int, Traffic] = {}
+PoolKey = tuple[Traffic, bool, Traffic]
+
+
+def _pools(reach: Reachability) -> tuple[dict[PoolKey, set[int]], dict[int, PoolKey]]:
+    """Signatures admitting anyone, keyed by what they admit from anyone and by what a
+    ``hop`` narrowing may look at (their confirmed internet exposure), so one member
+    answers for the whole pool."""
+    pools: dict[PoolKey, set[int]] = defaultdict(set)
+    pool_of: dict[int, PoolKey] = {}
     for sig in reach.sigs:
         if not sig.in_anyone:
             continue
-        key = sig.in_anyone if sig.restrict is None else sig.in_anyone.intersection(sig.restrict)
-        if key:
+        anyone = sig.in_anyone if sig.restrict is None else sig.in_anyone.intersection(sig.restrict)
+        if anyone:
+            key = (anyone, sig.exposure == CONFIRMED, sig.in_internet)
             pools[key].add(sig.id)
             pool_of[sig.id] = key
     return pools, pool_of
