@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 
 from iacscan import __version__
-from iacscan.commands import graph, rules, scan
+from iacscan.commands import graph, rules, scan, snapshot
 from iacscan.errors import UserError
 from iacscan.ruleset import RulesetError
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (scan, rules, graph):
+    for module in (scan, rules, graph, snapshot):
         module.add_parser(sub, common)
     return parser
 
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_usage(sys.stderr)
-        print("iacscan: error: a command is required (scan, rules, graph)", file=sys.stderr)
+        print("iacscan: error: a command is required (scan, rules, graph, snapshot)", file=sys.stderr)
         return EXIT_USAGE
     args.debug = getattr(args, "debug", False)
     return run(args)
