@@ -40,12 +40,16 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
 
     found = discover(root, paths)
     estate = Estate(root=str(root))
-    estate.merge(terraform.parse_terraform(root, found.terraform_dirs, options.var_files))
-    estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
+    tf_dirs = found.terraform_dirs
     if options.plan is not None:
+        # The plan stands for the code it was made from: those directories are not read as HCL too.
         from iacscan.parsers import plan
 
-        estate.merge(plan.parse_plan(root, options.plan))
+        planned, covered = plan.parse_plan_covering(root, options.plan, tf_dirs, options.var_files)
+        estate.merge(planned)
+        tf_dirs = [d for d in tf_dirs if d.resolve() not in covered]
+    estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files))
+    estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
     for link in found.skipped_links:
         estate.files.append(relative(root, link))
     estate.files = sorted(set(estate.files))
