@@ -18,7 +18,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
     """``ScanOptions`` from ``--var-file`` and ``--parameters`` (each must exist)."""
     var_files = [existing_file(v, "var file") for v in args.var_file or []]
     parameters = existing_file(args.parameters, "parameters file") if args.parameters else None
-    return ScanOptions(var_files=var_files, parameter_file=parameters)
+    plan = existing_file(args.plan, "plan file") if getattr(args, "plan", None) else None
+    return ScanOptions(var_files=var_files, parameter_file=parameters, plan=plan)
 
 
 def run_scan(args: argparse.Namespace) -> ScanResult:
@@ -72,6 +73,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                    choices=[s.value for s in Severity] + [NEVER],
                    help="exit 1 when a finding is at or above this severity (default: high; none: never)")
     add_input_options(p)
+    p.add_argument("--plan", metavar="PLAN.json",
+                   help="scan the planned state of 'terraform show -json' output instead of the Terraform "
+                        "code it was made from (found beside the plan or among the PATHs, for file and line)")
     p.set_defaults(func=command)
 
 
