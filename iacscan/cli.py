@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks of internal errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=False)
     for module in (scan, rules, graph, snapshot):
         module.add_parser(sub, common)
     return parser
@@ -48,10 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_usage(sys.stderr)
-        print("iacscan: error: a command is required (scan, rules, graph, snapshot)", file=sys.stderr)
+        names = ", ".join(_command_names(parser))
+        print(f"iacscan: error: a command is required ({names})", file=sys.stderr)
         return EXIT_USAGE
     args.debug = getattr(args, "debug", False)
     return run(args)
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
 
 
 def run(args: argparse.Namespace) -> int:
