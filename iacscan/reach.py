@@ -83,6 +83,7 @@ class Reachability:
         self.resolver = resolver
         self.sigs: list[Sig] = []
         self.sig_of: dict[str, int] = {}
+        self._summaries: dict[tuple[object, ...], tuple[Traffic, Traffic, int, Traffic]] = {}
         self._declared_defaults = {g.vpc: uid for uid, g in estate.groups.items()
                                    if g.is_default and isinstance(g.vpc, str) and g.vpc}
         self._build_sigs()
@@ -159,6 +160,15 @@ class Reachability:
             self.sig_of[workload.uid] = sig.id
 
     def _summarise(self, sig: Sig, workload: Workload) -> None:
+        key = (sig.groups, tuple(sorted(workload.ports)), tuple(str(s) for s in workload.subnets))
+        found = self._summaries.get(key)
+        if found is None:
+            self._summarise_new(sig, workload)
+            self._summaries[key] = (sig.out_anyone, sig.in_anyone, sig.in_mask, sig.in_internet)
+        else:
+            sig.out_anyone, sig.in_anyone, sig.in_mask, sig.in_internet = found
+
+    def _summarise_new(self, sig: Sig, workload: Workload) -> None:
         views = [self.views[g] for g in sig.groups]
         sig.out_anyone = union_all(v.egress.anyone for v in views)
         sig.in_anyone = union_all(v.ingress.anyone for v in views)

@@ -65,6 +65,7 @@ class Network:
             if acl.is_default and isinstance(acl.vpc, str):
                 self.default_acl[acl.vpc] = acl
         self._acl_cache: dict[str, Traffic | None] = {}
+        self._addr_cache: dict[tuple[object, ...], tuple[object, AddressSet | None]] = {}
 
     # -------------------------------------------------------------- addresses
 
@@ -83,6 +84,13 @@ class Network:
     def addresses(self, workload: Workload) -> tuple[object, AddressSet | None]:
         """A hashable key and the addresses the workload may have (None when unknown):
         its subnets' CIDRs, else its VPC's CIDRs."""
+        key = (tuple(str(s) for s in workload.subnets), str(workload.vpc))
+        found = self._addr_cache.get(key)
+        if found is None:
+            found = self._addr_cache[key] = self._addresses(workload)
+        return found
+
+    def _addresses(self, workload: Workload) -> tuple[object, AddressSet | None]:
         subnets = self.known_subnets(workload)
         if subnets and all(isinstance(s.cidr, str) for s in subnets):
             cidrs = [s.cidr for s in subnets] + [s.ipv6_cidr for s in subnets if isinstance(s.ipv6_cidr, str)]

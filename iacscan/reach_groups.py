@@ -84,6 +84,19 @@ class PeerResolver:
         return self.groups.get(ref)
 
 
+_CIDRS: dict[str, AddressSet] = {}
+
+
+def cidr_set(text: str) -> AddressSet:
+    """``AddressSet.of([text])``, remembered (estates repeat the same few ranges)."""
+    found = _CIDRS.get(text)
+    if found is None:
+        found = AddressSet.of([text])
+        if len(_CIDRS) < 100_000:
+            _CIDRS[text] = found
+    return found
+
+
 def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
     """The reachability view of one group (implicit egress included)."""
     sides = {Direction.INGRESS: Side(), Direction.EGRESS: Side()}
@@ -100,7 +113,7 @@ def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
             if target is not None:
                 side.add_group(target, traffic)
         elif peer.kind is PeerKind.CIDR:
-            addresses = AddressSet.of([peer.value])
+            addresses = cidr_set(peer.value)
             if addresses:
                 entries[rule.direction].append((addresses, traffic))
         elif peer.kind is PeerKind.PREFIX_LIST:

@@ -103,7 +103,14 @@ PoolKey = tuple[Traffic, bool, Traffic]
 def _pools(reach: Reachability) -> tuple[dict[PoolKey, set[int]], dict[int, PoolKey]]:
     """Signatures admitting anyone, keyed by what they admit from anyone and by what a
     ``hop`` narrowing may look at (their confirmed internet exposure), so one member
-    answers for the whole pool."""
+    answers for the whole pool. Built once per estate; each search gets fresh sets."""
+    if "pools" not in reach.memo:
+        reach.memo["pools"] = _build_pools(reach)
+    pools, pool_of = reach.memo["pools"]  # type: ignore[misc]
+    return {k: set(v) for k, v in pools.items()}, pool_of
+
+
+def _build_pools(reach: Reachability) -> tuple[dict[PoolKey, set[int]], dict[int, PoolKey]]:
     pools: dict[PoolKey, set[int]] = defaultdict(set)
     pool_of: dict[int, PoolKey] = {}
     for sig in reach.sigs:
