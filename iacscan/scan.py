@@ -4,6 +4,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from iacscan.discover import discover, relative
 from iacscan.environments import assign_environments
@@ -19,6 +20,8 @@ class ScanOptions:
     var_files: list[Path] = field(default_factory=list)
     parameter_file: Path | None = None
     plan: Path | None = None
+    #: live state to scan as well: a snapshot file (``iacscan snapshot``) or a collected snapshot
+    live: Path | dict[str, Any] | None = None
 
 
 @dataclass
@@ -50,6 +53,10 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
         tf_dirs = [d for d in tf_dirs if d.resolve() not in covered]
     estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files))
     estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
+    if options.live is not None:
+        from iacscan.parsers.live import parse_snapshot
+
+        estate.merge(parse_snapshot(options.live, str(root)))
     for link in found.skipped_links:
         estate.files.append(relative(root, link))
     estate.files = sorted(set(estate.files))

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from iacscan.commands import emit, existing_file, ruleset_for, scan_targets, use_color
+from iacscan.commands.snapshot import add_live_options
+from iacscan.errors import UserError
 from iacscan.findings import Severity
 from iacscan.report import REPORTERS
 from iacscan.scan import ScanOptions, ScanResult, scan
@@ -19,15 +22,40 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
     var_files = [existing_file(v, "var file") for v in args.var_file or []]
     parameters = existing_file(args.parameters, "parameters file") if args.parameters else None
     plan = existing_file(args.plan, "plan file") if getattr(args, "plan", None) else None
-    return ScanOptions(var_files=var_files, parameter_file=parameters, plan=plan)
+    snapshot = existing_file(args.snapshot, "snapshot file") if getattr(args, "snapshot", None) else None
+    return ScanOptions(var_files=var_files, parameter_file=parameters, plan=plan, live=snapshot)
 
 
 def run_scan(args: argparse.Namespace) -> ScanResult:
-    """Resolve paths, ruleset and options (usage errors first), then scan."""
-    root, paths = scan_targets(args.paths)
+    """Resolve paths, ruleset and options (usage errors first), then scan.
+
+    With ``--snapshot`` or ``--live`` and no PATH, only the live estate is scanned.
+    """
+    live = getattr(args, "live", False)
+    check_live_options(args)
+    paths: list[Path]
+    if (live or getattr(args, "snapshot", None)) and not args.paths:
+        root, paths = scan_targets([])[0], []
+    else:
+        root, paths = scan_targets(args.paths)
     ruleset = ruleset_for(args.ruleset)
     options = options_from(args)
+    if live:
+        from iacscan.commands.snapshot import take_snapshot
+
+        options.live = take_snapshot(args)
     return scan(root, paths, ruleset, options)
+
+
+def check_live_options(args: argparse.Namespace) -> None:
+    """``--snapshot`` and ``--live`` exclude each other; region/profile options need ``--live``."""
+    if getattr(args, "live", False) and getattr(args, "snapshot", None):
+        raise UserError("--snapshot and --live cannot be used together")
+    if not getattr(args, "live", False):
+        for flag, value in (("--region", getattr(args, "region", None)), ("--profile", getattr(args, "profile", None)),
+                            ("--all-regions", getattr(args, "all_regions", False))):
+            if value:
+                raise UserError(f"{flag} only applies with --live")
 
 
 def command(args: argparse.Namespace) -> int:
@@ -76,6 +104,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--plan", metavar="PLAN.json",
                    help="scan the planned state of 'terraform show -json' output instead of the Terraform "
                         "code it was made from (found beside the plan or among the PATHs, for file and line)")
+    p.add_argument("--snapshot", metavar="FILE", help="scan the live state in FILE (written by 'iacscan snapshot'), "
+                                                      "alone or with PATHs")
+    p.add_argument("--live", action="store_true", help="read live AWS state (read-only calls) and scan it")
+    add_live_options(p)
     p.set_defaults(func=command)
 
 
