@@ -22,6 +22,8 @@ class ScanOptions:
     plan: Path | None = None
     #: live state to scan as well: a snapshot file (``iacscan snapshot``) or a collected snapshot
     live: Path | dict[str, Any] | None = None
+    #: keep parsed Terraform files in this directory (``iacscan.cache``); None: no disk cache
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -39,7 +41,7 @@ class ScanResult:
 
 def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
     """Parse everything under ``paths`` into one estate (no rules run)."""
-    from iacscan.parsers import cloudformation, terraform
+    from iacscan.parsers import terraform
 
     found = discover(root, paths)
     estate = Estate(root=str(root))
@@ -51,8 +53,11 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
         planned, covered = plan.parse_plan_covering(root, options.plan, tf_dirs, options.var_files)
         estate.merge(planned)
         tf_dirs = [d for d in tf_dirs if d.resolve() not in covered]
-    estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files))
-    estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
+    estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files, _parse_cache(options)))
+    if found.documents or options.parameter_file is not None:
+        from iacscan.parsers import cloudformation  # cfn-lint takes ~1.5 s to import: only when needed
+
+        estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
     if options.live is not None:
         from iacscan.parsers.live import parse_snapshot
 
@@ -61,6 +66,14 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
         estate.files.append(relative(root, link))
     estate.files = sorted(set(estate.files))
     return estate
+
+
+def _parse_cache(options: ScanOptions) -> Any:
+    if options.cache_dir is None:
+        return None
+    from iacscan.cache import DiskParseCache
+
+    return DiskParseCache(options.cache_dir)
 
 
 def run_rules(estate: Estate, ruleset: Ruleset) -> ScanResult:

@@ -36,11 +36,14 @@ MAX_MODULE_DEPTH = 20
 RECURSION_LIMIT = 10000
 
 
-def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path]) -> Estate:
-    """Parse Terraform module directories under root into the model."""
+def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path],
+                    cache: ParseCache | None = None) -> Estate:
+    """Parse Terraform module directories under root into the model.
+
+    ``cache``: parsed files by content to start from (e.g. ``iacscan.cache.DiskParseCache``)."""
     from iacscan.parsers import tf_model  # built separately; imported when first needed
 
-    instances, errors, unresolved, files = load_instances(root, dirs, var_files)
+    instances, errors, unresolved, files = load_instances(root, dirs, var_files, cache)
     estate = tf_model.build_estate(instances, root, files)
     estate.errors.extend(errors)
     estate.unresolved.extend(unresolved)
@@ -50,11 +53,11 @@ def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path]) -> Esta
 
 
 def load_instances(
-    root: Path, dirs: list[Path], var_files: list[Path],
+    root: Path, dirs: list[Path], var_files: list[Path], cache: ParseCache | None = None,
 ) -> tuple[list[ResourceInstance], list[ParseError], list[Unresolved], list[str]]:
     """The evaluated resource instances of every root module among dirs (+ parse errors,
     unresolved notes, files read)."""
-    loader = Loader(root)
+    loader = Loader(root, cache)
     with _recursion_limit(RECURSION_LIMIT):
         given = [_norm(d) for d in dirs]
         preparse(given, loader.parsed)
@@ -109,11 +112,11 @@ class _NoScope:
 class Loader:
     """Reads module directories (each once) and evaluates root modules."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: ParseCache | None = None) -> None:
         self.root = _norm(root)
         self.modules: dict[Path, ModuleDef] = {}
         self.manifests: dict[Path, dict[str, str]] = {}
-        self.parsed: ParseCache = {}
+        self.parsed: ParseCache = cache if cache is not None else {}
         self.instances: list[ResourceInstance] = []
         self.errors: list[ParseError] = []
         self.unresolved: list[Unresolved] = []

@@ -1,0 +1,243 @@
+"""A parse cache on disk: Terraform files parsed once, reused while their content is unchanged.
+
+Parsing HCL with python-hcl2 is the expensive part of reading Terraform (~13 µs/byte), so
+the ``Block`` trees of each file (``iacscan.parsers.tf_files``) are kept as plain JSON in the
+user's cache directory: ``$IACSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/iacscan``, else
+``~/.cache/iacscan``.
+
+An entry's name is a hash of the file's text and of everything that shapes the parse result:
+this cache format, the iacscan version, the python-hcl2 version and the source of
+``tf_files.py`` itself (so a changed parser never reads entries written by the old one).
+An entry is never trusted blindly: its header must name the same key and a SHA-256 of its
+body, and the body must decode into well-typed blocks; anything else (truncated, corrupt,
+foreign, older) counts as a miss and is rewritten. Entries are plain JSON, so a planted file
+cannot execute code, and a directory that other users could write to is not used at all.
+Writes go to a temporary file renamed into place, so concurrent runs never see half an entry.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from iacscan import __version__
+from iacscan.parsers.tf_files import Block
+
+#: Bump when the entry layout changes.
+FORMAT = 1
+ENV_DIR = "IACSCAN_CACHE_DIR"
+_MAGIC = "iacscan-parse-cache"
+
+Key = tuple[bool, bytes]
+
+
+def default_dir() -> Path:
+    """Where the cache lives unless told otherwise (see the module docstring)."""
+    override = os.environ.get(ENV_DIR)
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "iacscan"
+
+
+def parser_tag(version: str = __version__) -> str:
+    """What the cached results depend on besides the file text: versions and parser source."""
+    from iacscan.parsers import tf_files
+
+    try:
+        hcl2_version = metadata.version("python-hcl2")
+    except metadata.PackageNotFoundError:
+        hcl2_version = "unknown"
+    try:
+        source = hashlib.sha256(Path(tf_files.__file__).read_bytes()).hexdigest()[:16]
+    except OSError:
+        source = "unknown"
+    return f"f{FORMAT}/iacscan-{version}/hcl2-{hcl2_version}/tf_files-{source}"
+
+
+class DiskParseCache(dict[Key, list[Block]]):
+    """The loader's in-memory parse cache (``tf_files.ParseCache``), backed by a directory.
+
+    ``get`` and ``in`` look on disk when the memory has nothing; storing an entry writes it
+    to disk as well. Every disk problem (unreadable, read-only, full) is a silent miss.
+    """
+
+    def __init__(self, directory: Path, version: str = __version__) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.tag = parser_tag(version)
+        self.usable = _usable_dir(self.directory)
+        self.hits = self.misses = self.writes = 0
+
+    # --- dict protocol used by tf_files.load_file and tf_parallel.preparse ------------
+    def get(self, key: Key, default: Any = None) -> Any:  # type: ignore[override]
+        """The blocks for ``key`` from memory or disk, else ``default``."""
+        found = super().get(key)
+        if found is None:
+            found = self._load(key)
+        return default if found is None else found
+
+    def __contains__(self, key: object) -> bool:
+        if super().__contains__(key):
+            return True
+        return isinstance(key, tuple) and self._load(key) is not None  # type: ignore[arg-type]
+
+    def __setitem__(self, key: Key, blocks: list[Block]) -> None:
+        super().__setitem__(key, blocks)
+        self._store(key, blocks)
+
+    # --- disk ----------------------------------------------------------------------
+    def entry_path(self, key: Key) -> Path:
+        """The file that holds (or would hold) the entry for ``key``."""
+        name = self.entry_name(key)
+        return self.directory / "tf" / name[:2] / name
+
+    def entry_name(self, key: Key) -> str:
+        """Hash of the tag, the syntax (HCL or JSON) and the text's digest."""
+        is_json, digest = key
+        basis = hashlib.sha256(self.tag.encode())
+        basis.update(b"\0json\0" if is_json else b"\0hcl\0")
+        basis.update(digest)
+        return basis.hexdigest()
+
+    def _load(self, key: Key) -> list[Block] | None:
+        if not self.usable:
+            return None
+        try:
+            raw = self.entry_path(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        blocks = decode_entry(raw, self.entry_name(key))
+        if blocks is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        super().__setitem__(key, blocks)
+        return blocks
+
+    def _store(self, key: Key, blocks: list[Block]) -> None:
+        if not self.usable:
+            return
+        name = self.entry_name(key)
+        data = encode_entry(blocks, name)
+        if data is None:
+            return
+        target = self.entry_path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temp, target)
+            except BaseException:
+                _remove(temp)
+                raise
+            self.writes += 1
+        except OSError:
+            return
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _usable_dir(directory: Path) -> bool:
+    """Create the directory (private) if needed; refuse one that other users may write to."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = directory.stat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+        return False
+    return True
+
+
+# --- entry format -------------------------------------------------------------------------
+# line 1: {"magic": ..., "name": <entry name>, "sha256": <hex of the body>}
+# line 2: the body, a JSON list of encoded blocks
+
+
+def encode_entry(blocks: list[Block], name: str) -> bytes | None:
+    """The bytes of an entry, or None when the blocks do not survive a JSON round trip."""
+    try:
+        body = json.dumps([encode_block(b) for b in blocks], separators=(",", ":"),
+                          ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError):
+        return None
+    if decode_body(body) != blocks:  # e.g. tuples or odd types in the values: do not cache
+        return None
+    header = json.dumps({"magic": _MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
+    return header.encode() + b"\n" + body
+
+
+def decode_entry(raw: bytes, name: str) -> list[Block] | None:
+    """The blocks of an entry, or None when it is not exactly what ``name`` should hold."""
+    head, sep, body = raw.partition(b"\n")
+    if not sep:
+        return None
+    try:
+        header = json.loads(head)
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or header.get("magic") != _MAGIC or header.get("name") != name:
+        return None
+    if header.get("sha256") != hashlib.sha256(body).hexdigest():
+        return None
+    return decode_body(body)
+
+
+def decode_body(body: bytes) -> list[Block] | None:
+    """Blocks from an entry's body, checking every field's type; None on any mismatch."""
+    try:
+        data = json.loads(body.decode("utf-8", "surrogatepass"))
+        if not isinstance(data, list):
+            return None
+        return [decode_block(item) for item in data]
+    except (ValueError, TypeError, KeyError, UnicodeError, RecursionError):
+        return None
+
+
+def encode_block(block: Block) -> dict[str, Any]:
+    """A block as plain JSON data (``file`` is not kept: cached blocks are file-independent)."""
+    return {"k": block.kind, "l": block.labels, "n": block.line, "a": block.attrs,
+            "al": block.attr_lines, "el": block.element_lines,
+            "b": [encode_block(child) for child in block.blocks]}
+
+
+def decode_block(data: Any) -> Block:
+    """The inverse of ``encode_block``; raises TypeError on anything unexpected."""
+    if not isinstance(data, dict) or set(data) != {"k", "l", "n", "a", "al", "el", "b"}:
+        raise TypeError("not a block")
+    kind, labels, line, attrs = data["k"], data["l"], data["n"], data["a"]
+    attr_lines, element_lines, children = data["al"], data["el"], data["b"]
+    _check(isinstance(kind, str) and _is_int(line) and isinstance(attrs, dict))
+    _check(isinstance(labels, list) and all(isinstance(label, str) for label in labels))
+    _check(isinstance(attr_lines, dict) and all(_is_int(v) for v in attr_lines.values()))
+    _check(isinstance(element_lines, dict) and all(
+        isinstance(v, list) and all(_is_int(n) for n in v) for v in element_lines.values()))
+    _check(isinstance(children, list))
+    return Block(kind=kind, labels=labels, line=line, file="", attrs=attrs, attr_lines=attr_lines,
+                 element_lines=element_lines, blocks=[decode_block(child) for child in children])
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(condition: bool) -> None:
+    if not condition:
+        raise TypeError("malformed cache entry")
