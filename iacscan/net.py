@@ -167,7 +167,12 @@ class Traffic:
         return {p for p, iv in self.by_protocol if iv}
 
     def __bool__(self) -> bool:
-        return self.everything or any(iv for _, iv in self.by_protocol)
+        if self.everything:
+            return True
+        for _, iv in self.by_protocol:
+            if iv.spans:
+                return True
+        return False
 
     def union(self, other: Traffic) -> Traffic:
         if self.everything:
