@@ -169,7 +169,7 @@ def _failure(region: str, call: Call, exc: Exception) -> Failure:
     return Failure(region, call.service, call.operation, code, message[:500])
 
 
-def _call(client: Any, call: Call, **params: Any) -> list[Any] | dict[str, Any]:
+def fetch(client: Any, call: Call, **params: Any) -> list[Any] | dict[str, Any]:
     """Run one read call (every page); the items under ``call.result``, or the response."""
     if not is_read_only(call.operation):  # the contract, checked where calls are made
         raise ValueError(f"refusing to call {call.operation}: not a read operation")
@@ -212,7 +212,7 @@ class _RegionReader:
             return None
         self.progress.step(self.region, call.operation)
         try:
-            return _call(self.source.client(call.service, self.region), call, **params)
+            return fetch(self.source.client(call.service, self.region), call, **params)
         except _FATAL as exc:
             raise CollectError(f"AWS credentials: {exc}") from None
         except (ClientError, BotoCoreError) as exc:
@@ -252,7 +252,7 @@ class _RegionReader:
 def account_of(source: ClientSource, region: str) -> tuple[str | None, list[Failure]]:
     """The account id (``sts:GetCallerIdentity``), or None and the failure."""
     try:
-        response = _call(source.client("sts", region), CALLER_IDENTITY)
+        response = fetch(source.client("sts", region), CALLER_IDENTITY)
     except _FATAL as exc:
         raise CollectError(f"AWS credentials: {exc}") from None
     except (ClientError, BotoCoreError) as exc:
@@ -264,7 +264,7 @@ def account_of(source: ClientSource, region: str) -> tuple[str | None, list[Fail
 def enabled_regions(source: ClientSource, region: str) -> list[str]:
     """Every region enabled for the account (``ec2:DescribeRegions``; opted-in ones only)."""
     try:
-        regions = _call(source.client("ec2", region), DESCRIBE_REGIONS)
+        regions = fetch(source.client("ec2", region), DESCRIBE_REGIONS)
     except _FATAL as exc:
         raise CollectError(f"AWS credentials: {exc}") from None
     except (ClientError, BotoCoreError) as exc:
