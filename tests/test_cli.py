@@ -277,3 +277,22 @@ def test_version_in_a_subprocess() -> None:
     proc = subprocess.run([sys.executable, "-m", "iacscan", "--version"], cwd=REPO,
                           capture_output=True, text=True, check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"iacscan {__version__}\n", "")
+
+
+def test_readme_json_excerpt_is_true(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's JSON excerpt is what `iacscan scan fixtures/demo --format json` prints
+    (its summary, and its one finding with the remediation shortened)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The JSON report", 1)[1]
+    excerpt = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    monkeypatch.chdir(REPO)
+    assert main(["scan", "fixtures/demo", "--format", "json"]) == 1
+    actual = json.loads(capsys.readouterr().out)
+    hint = "README.md's JSON excerpt is stale: update it from `iacscan scan fixtures/demo --format json`"
+    assert excerpt["summary"] == actual["summary"], hint
+    (shown,) = excerpt["findings"]
+    real = [f for f in actual["findings"] if f["fingerprint"] == shown["fingerprint"]]
+    assert real, hint
+    assert {k: v for k, v in shown.items() if k != "remediation"} == \
+        {k: v for k, v in real[0].items() if k != "remediation"}, hint
+    assert set(shown["remediation"]) <= set(real[0]["remediation"]), hint
