@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from iacscan.model import Tier, Workload
-from iacscan.net import ALL_PORTS, Traffic
+from iacscan.net import ALL_PORTS, Intervals, Traffic
 from iacscan.reach import INTERNET, Reachability, Sig
 from iacscan.reach_exposure import CONFIRMED
 
@@ -142,8 +142,24 @@ def hop_fields(traffic: Traffic) -> tuple[str, str]:
     for proto in [*_ORDER, *sorted(protocols)]:
         if proto in protocols:
             iv = protocols[proto]
+            if proto in ("icmp", "icmpv6"):
+                return proto, "all" if iv == ALL_PORTS else _icmp(iv)
             return proto, ("0-65535" if iv == ALL_PORTS else iv.describe().replace(" ", ""))
     return "none", ""
+
+
+def _icmp(iv: Intervals) -> str:
+    """Packed ICMP type/code spans as ``8`` (type 8, any code), ``3/4``, ``0/0-8/0``."""
+    parts = []
+    for lo, hi in iv.spans:
+        if lo % 256 == 0 and hi % 256 == 255:
+            first, last = lo // 256, hi // 256
+            parts.append(str(first) if first == last else f"{first}-{last}")
+        elif lo == hi:
+            parts.append(f"{lo // 256}/{lo % 256}")
+        else:
+            parts.append(f"{lo // 256}/{lo % 256}-{hi // 256}/{hi % 256}")
+    return ",".join(parts)
 
 
 def hops_of(reach: Reachability, nodes: list[Node], target: Workload, from_internet: bool) -> tuple[
@@ -162,15 +178,18 @@ def hops_of(reach: Reachability, nodes: list[Node], target: Workload, from_inter
 
 
 def draw(path: list[str], hops: list[dict[str, str]]) -> str:
-    """``internet -> aws_lb.web:443 -> aws_instance.app:8080``."""
-    ports = {h["resource"]: h for h in hops}
+    """``internet -> aws_lb.web:443 -> aws_instance.app:8080`` (a workload with no hop, the
+    start of a path between workloads, is written bare)."""
+    by_resource = {h["resource"]: h for h in hops}
     parts = []
     for i, address in enumerate(path):
-        hop = ports.get(address) if (i > 0 or address != INTERNET) else None
-        if hop is None or (i == 0 and path[0] != INTERNET):
+        hop = by_resource.get(address) if i > 0 else None
+        if hop is None:
             parts.append(address)
-        elif hop["protocol"] in ("tcp", "udp"):
+        elif hop["protocol"] == "tcp":
             parts.append(f"{address}:{hop['ports']}")
+        elif hop["protocol"] == "all":
+            parts.append(f"{address}:all")
         else:
-            parts.append(f"{address} ({hop['protocol']}{'/' + hop['ports'] if hop['ports'] != 'all' else ''})")
+            parts.append(f"{address}:{hop['protocol']}/{hop['ports']}")
     return " -> ".join(parts)

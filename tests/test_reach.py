@@ -209,3 +209,25 @@ def test_prefix_list_entries_are_used() -> None:
                                            Peer(PeerKind.PREFIX_LIST, uid("aws_ec2_managed_prefix_list.all"))))
     b.workload("aws_instance.web", "aws_security_group.web", public=True)
     assert reached(b.estate)["aws_instance.web"][1][0]["ports"] == "22"
+
+
+def test_network_acl_from_terraform_breaks_the_chain() -> None:
+    from tests.helpers import FIXTURES, hits, scan_path
+
+    broken = scan_path(FIXTURES / "reach" / "nacl_deny")
+    assert broken.estate.nacls  # the parser read the ACL
+    assert hits(broken, "NET302") == set()
+    assert reached(broken.estate) == {}
+
+
+def test_icmp_hops_show_type_and_code() -> None:
+    from iacscan.reach_paths import draw, hop_fields
+
+    assert hop_fields(Traffic.of("icmp", 8, -1)) == ("icmp", "8")
+    assert hop_fields(Traffic.of("icmp", 3, 4)) == ("icmp", "3/4")
+    assert hop_fields(Traffic.of("icmp", -1, -1)) == ("icmp", "all")
+    assert hop_fields(Traffic.of("all", None, None)) == ("all", "all")
+    assert hop_fields(Traffic.of("tcp", 0, 65535)) == ("tcp", "0-65535")
+    hops = [{"resource": "a", "protocol": "icmp", "ports": "8"}, {"resource": "b", "protocol": "all", "ports": "all"}]
+    assert draw(["internet", "a", "b"], hops) == "internet -> a:icmp/8 -> b:all"
+    assert draw(["x", "b"], hops[1:]) == "x -> b:all"

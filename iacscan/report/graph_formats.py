@@ -162,7 +162,10 @@ def focused(pic: Picture, focus: str, result: ScanResult) -> Picture:
     for edge in pic.edges:
         if edge.kind != "path" and (edge.source in targets or edge.target in targets):
             keep |= {edge.source, edge.target}
-    paths = [p for p in pic.paths if focus in p["path"] or any(t in p["path"] for t in targets)]
+    # paths through the focus, or through a workload carrying a focused group
+    on_path = {pic.nodes[t].label for t in targets}
+    on_path |= {pic.nodes[e.source].label for e in pic.edges if e.kind == "member" and e.target in targets}
+    paths = [p for p in pic.paths if on_path & set(p["path"])]
     labels = {a for p in paths for a in p["path"]}
     keep |= {uid for uid, n in pic.nodes.items() if n.label in labels}
     out = Picture()
