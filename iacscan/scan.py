@@ -53,7 +53,8 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
         planned, covered = plan.parse_plan_covering(root, options.plan, tf_dirs, options.var_files)
         estate.merge(planned)
         tf_dirs = [d for d in tf_dirs if d.resolve() not in covered]
-    estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files, _parse_cache(options)))
+    if tf_dirs or options.plan is None:
+        estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files, _parse_cache(options)))
     if found.documents or options.parameter_file is not None:
         from iacscan.parsers import cloudformation  # cfn-lint takes ~1.5 s to import: only when needed
 
