@@ -57,6 +57,7 @@ class Sig:
     in_anyone: Traffic = NOTHING
     in_internet: Traffic = NOTHING
     in_mask: int = 0  # traffic_mask of everything its ingress admits (cut to its ports)
+    out_mask: int = 0  # traffic_mask of everything its egress admits
 
     @property
     def rep(self) -> Workload:
@@ -83,7 +84,7 @@ class Reachability:
         self.resolver = resolver
         self.sigs: list[Sig] = []
         self.sig_of: dict[str, int] = {}
-        self._summaries: dict[tuple[object, ...], tuple[Traffic, Traffic, int, Traffic]] = {}
+        self._summaries: dict[tuple[object, ...], tuple[Traffic, Traffic, int, int, Traffic]] = {}
         self._declared_defaults = {g.vpc: uid for uid, g in estate.groups.items()
                                    if g.is_default and isinstance(g.vpc, str) and g.vpc}
         self._build_sigs()
@@ -132,7 +133,8 @@ class Reachability:
         vpc = workload.vpc if isinstance(workload.vpc, str) else ""
         if vpc in self._declared_defaults:
             return self._declared_defaults[vpc]
-        uid = f"default-sg:{vpc or 'unknown-vpc'}"
+        scope = workload.uid.split("#", 1)[0]
+        uid = f"default-sg:{vpc}" if vpc else f"default-sg:{scope}:unknown-vpc"
         if uid not in self.views:
             address = f"default security group of {self.estate.vpcs[vpc].address}" if vpc in self.estate.vpcs \
                 else "default security group"
@@ -164,9 +166,9 @@ class Reachability:
         found = self._summaries.get(key)
         if found is None:
             self._summarise_new(sig, workload)
-            self._summaries[key] = (sig.out_anyone, sig.in_anyone, sig.in_mask, sig.in_internet)
+            self._summaries[key] = (sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet)
         else:
-            sig.out_anyone, sig.in_anyone, sig.in_mask, sig.in_internet = found
+            sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet = found
 
     def _summarise_new(self, sig: Sig, workload: Workload) -> None:
         views = [self.views[g] for g in sig.groups]
@@ -174,6 +176,7 @@ class Reachability:
         sig.in_anyone = union_all(v.ingress.anyone for v in views)
         total = union_all(v.ingress.total for v in views)
         sig.in_mask = traffic_mask(total if sig.restrict is None else total.intersection(sig.restrict))
+        sig.out_mask = traffic_mask(union_all(v.egress.total for v in views))
         entries = [e for v in views for e in v.ingress.entries]
         internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
         if internet and sig.restrict is not None:
@@ -266,7 +269,7 @@ class Reachability:
         """Signatures that may send to ``dst`` (a superset; ``flow`` decides)."""
         out: set[int] = set()
         if dst.in_anyone:
-            return {s.id for s in self.sigs}
+            return {s.id for s in self.sigs if s.out_mask & dst.in_mask}
         for h in dst.groups:
             ingress = self.views[h].ingress
             for peer in ingress.groups:

@@ -117,6 +117,9 @@ def _selector_hits(reach: Reachability, policy: Policy) -> Iterator[Hit]:
             yield Hit(workload, path, False, True, starts[path[0].sig])
 
 
+MAX_INTRUSIONS = 20  # per workload; the finding lists the first ones (internet first)
+
+
 @dataclass
 class Intrusion:
     """A direct flow into a workload that an ``allow_only`` policy does not allow."""
@@ -128,7 +131,8 @@ class Intrusion:
 
 def allow_only_violations(reach: Reachability, policy: Policy) -> Iterator[tuple[Workload, list[Intrusion]]]:
     """Per workload matching ``to``: the direct flows into it from outside ``from`` or on
-    other ports. Flows between workloads of the same signature are not judged."""
+    other ports (the first ``MAX_INTRUSIONS``, the internet first). Flows between
+    workloads of the same signature are not judged."""
     entries = {s.id: (t, c) for s, t, c in reach.internet_entries()}
     for dst in reach.sigs:
         targets = [w for w in dst.workloads if policy.target.matches(w)]
@@ -150,6 +154,8 @@ def _intrusions(reach: Reachability, policy: Policy, dst: Sig,
         elif policy.ports is not None and traffic.difference(policy.ports):
             out.append(Intrusion(None, traffic.difference(policy.ports), confirmed))
     for sid in sorted(reach.senders_to(dst)):
+        if len(out) >= MAX_INTRUSIONS:
+            break
         if sid == dst.id:
             continue
         src = reach.sigs[sid]

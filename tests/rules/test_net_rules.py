@@ -203,3 +203,28 @@ def test_shipped_policies_load() -> None:
     assert [p["id"] for p in load_ruleset("strict").policies] == ["no-internet-to-data", "dev-stays-out-of-prod"]
     assert [p["id"] for p in load_ruleset(str(POLICIES)).policies] == [
         "no-internet-to-data", "dev-stays-out-of-prod", "only-lb-talks-to-app"]
+
+
+def test_net304_allow_only_flags_other_ports_and_open_targets(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("extends: default\npolicies:\n"
+                     "  - {id: app-from-web, allow_only: {to: {tag: {Tier: app}}, from: {tag: {Tier: web}},"
+                     " ports: [8080]}}\n", encoding="utf-8")
+    b = EstateBuilder()
+    b.group("aws_security_group.lb", cidr("egress", "all", None, None, "0.0.0.0/0"))
+    b.group("aws_security_group.app", ref("ingress", "tcp", 8080, 8080, "aws_security_group.lb"),
+            ref("ingress", "tcp", 9000, 9000, "aws_security_group.lb"))
+    b.group("aws_security_group.open", cidr("ingress", "tcp", 8080, 8080, "0.0.0.0/0"))
+    b.group("aws_security_group.tool", cidr("egress", "tcp", 8080, 8080, "0.0.0.0/0"))
+    b.workload("aws_lb.web", "aws_security_group.lb", tier=Tier.WEB, public=False, tags={"Tier": "web"})  # 51
+    b.workload("aws_instance.app", "aws_security_group.app", public=False, tags={"Tier": "app"})  # 61
+    b.workload("aws_instance.worker", "aws_security_group.open", public=False, tags={"Tier": "app"})  # 71
+    b.workload("aws_instance.tool", "aws_security_group.tool", public=False)  # 81
+    result = run_rules(b.estate, load_ruleset(str(rules)))
+    assert hits(result, "NET304") == {("NET304", "aws_instance.app", "main.tf", 61),
+                                      ("NET304", "aws_instance.worker", "main.tf", 71)}
+    app = only(result, "NET304", "aws_instance.app")
+    assert app.extra["intrusions"] == [{"source": "aws_lb.web", "traffic": "tcp/9000"}]
+    assert app.path == ["aws_lb.web", "aws_instance.app"]
+    worker = only(result, "NET304", "aws_instance.worker")
+    assert worker.extra["intrusions"] == [{"source": "aws_instance.tool", "traffic": "tcp/8080"}]
