@@ -63,10 +63,22 @@ def command(args: argparse.Namespace) -> int:
     result = run_scan(args)
     render = REPORTERS[args.format]
     emit(render(result, use_color(args.output)), args.output)
+    if args.format == "github":
+        step_summary(result)
     if result.rule_errors:
         report_rule_errors(result.rule_errors, debug=args.debug)
         return EXIT_BUG
     return EXIT_FINDINGS if fails(result, args.fail_on) else EXIT_CLEAN
+
+
+def step_summary(result: ScanResult) -> None:
+    """``--format github``: append the Markdown report to ``$GITHUB_STEP_SUMMARY`` when set."""
+    from iacscan.report.github import append_step_summary
+
+    try:
+        append_step_summary(result)
+    except OSError as exc:
+        print(f"iacscan: warning: cannot write the job summary: {exc}", file=sys.stderr)
 
 
 def fails(result: ScanResult, fail_on: str) -> bool:

@@ -55,4 +55,17 @@ def _sarif(result: ScanResult, color: bool) -> str:
     return sarif.render(result)
 
 
-REPORTERS: dict[str, Render] = {"text": _text, "json": _json, "sarif": _sarif}
+def _markdown(result: ScanResult, color: bool) -> str:
+    from iacscan.report import markdown
+
+    return markdown.render(result)
+
+
+def _github(result: ScanResult, color: bool) -> str:
+    from iacscan.report import github
+
+    return github.render(result)
+
+
+REPORTERS: dict[str, Render] = {"text": _text, "json": _json, "sarif": _sarif, "markdown": _markdown,
+                                "github": _github}
