@@ -238,7 +238,7 @@ def _compare_descriptions(diff: RuleDiff, key: AtomicKey, code: Rule | None, liv
 
 
 def _group_changes(pair: Pair, code: Estate, index: LiveIndex, vpc_map: dict[str, str]) -> list[GroupChange]:
-    out = []
+    out: list[GroupChange] = []
     group, live = pair.code, pair.live
     if group.is_default:
         return out

@@ -47,8 +47,8 @@ class LiveIndex:
             vpc = index.vpc_id(group.vpc)
             if vpc:
                 index.vpc_regions.setdefault(vpc, region)
-        for vpc in live.vpcs.values():
-            index.vpc_regions.setdefault(vpc.live_id or vpc.address, region_of(vpc.uid)[1])
+        for live_vpc in live.vpcs.values():
+            index.vpc_regions.setdefault(live_vpc.live_id or live_vpc.address, region_of(live_vpc.uid)[1])
         return index
 
     def vpc_id(self, ref: object) -> str:

@@ -7,6 +7,7 @@ carries the live id in ``details["live_id"]`` and remediation with the real ids.
 """
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -234,7 +235,7 @@ def _missing_group(ctx: Context, group: SecurityGroup) -> Finding:
     message = f"{group.address} (name {name!r}) is declared in the code but no live group matches it{where}"
     remediation = {
         "summary": f"Apply the code to create {group.address} again, or remove it from the code.",
-        "cli": f"aws ec2 describe-security-groups --filters Name=group-name,Values={name or '<name>'}",
+        "cli": "aws ec2 describe-security-groups --filters " + shlex.quote(f"Name=group-name,Values={name or '*'}"),
         "terraform": f"terraform plan    # shows {group.address} will be created\nterraform apply",
         "cloudformation": "# update the stack that declares it",
     }
