@@ -68,26 +68,52 @@ def _path_finding(ctx: Context, hit: Hit, *, message: str, details: dict[str, An
           cloudformation="In the group of {resource}, replace CidrIp: 0.0.0.0/0 on {ports} with "
                          "SourceSecurityGroupId or a narrow CidrIp."))
 def net301(ctx: Context) -> Iterator[Finding]:
-    """What it finds:
-    A workload (instance, database, load balancer, ...) that the internet reaches directly
-    on a port of the ruleset's ``sensitive_ports``: one of its groups admits 0.0.0.0/0 or
-    ::/0 (a union of ranges covering the internet counts), its subnets' network ACLs let
-    the traffic in, and it is publicly addressable. Data-tier workloads are critical.
+    """A workload the internet reaches directly on a sensitive port.
+
+    What it finds:
+        A workload (instance, database, cache, load balancer, launch template...) that
+        the internet reaches in one hop on a port of the ruleset's ``sensitive_ports``:
+        one of its groups admits ``0.0.0.0/0`` or ``::/0`` (ranges whose union covers
+        the internet count), the network ACLs of its subnets let that traffic in, and
+        the workload is publicly addressable. When the code says which ports the
+        workload listens on (a database port, listener ports), only those count.
+        High; critical for data-tier workloads. When the code does not say whether the
+        workload has a public address, the finding says "exposure unconfirmed" and is
+        one severity lower.
 
     Why it matters:
-    Admin, database and cache ports open to the whole internet are scanned within minutes.
+        Admin, database and cache ports open to the whole internet are found by
+        scanners within minutes and are the usual way in for brute force and exploits.
 
     Failing example:
-    An aws_instance with associate_public_ip_address = true whose group admits
-    tcp/22 from 0.0.0.0/0.
+        resource "aws_security_group" "ssh" {
+          ingress {
+            from_port   = 22
+            to_port     = 22
+            protocol    = "tcp"
+            cidr_blocks = ["0.0.0.0/0"]
+          }
+        }
+        resource "aws_instance" "bastion" {
+          subnet_id                   = aws_subnet.public.id
+          associate_public_ip_address = true
+          vpc_security_group_ids      = [aws_security_group.ssh.id]
+        }
 
     Passing example:
-    The same instance whose group admits tcp/22 only from a bastion group.
+        resource "aws_security_group" "ssh" {
+          ingress {
+            from_port   = 22
+            to_port     = 22
+            protocol    = "tcp"
+            cidr_blocks = ["203.0.113.0/24"]  # the office
+          }
+        }
 
     Fix:
-    Narrow the ingress rule to the ranges or groups that need it. When the code does not
-    say whether the workload has a public address, the finding says "exposure
-    unconfirmed" and is one severity lower.
+        Narrow the ingress rule to the ranges or groups that need it, use Session
+        Manager instead of SSH, or put the workload in a private subnet behind a load
+        balancer.
     """
     sensitive = sensitive_traffic(ctx)
     for hit in direct_hits(ctx.graph.reach):
@@ -115,27 +141,50 @@ def net301(ctx: Context) -> Iterator[Finding]:
           cloudformation="Use SourceSecurityGroupId of the app tier in the data group's ingress and narrow "
                          "SecurityGroupEgress of the tiers in the path."))
 def net302(ctx: Context) -> Iterator[Finding]:
-    """What it finds:
-    A database or cache (data tier) that the internet reaches through one or more other
-    workloads: internet -> load balancer -> app -> database, each hop allowed by the
-    sender's egress and the receiver's ingress. Paths stop at data-tier workloads.
+    """A database or cache the internet reaches through other workloads.
+
+    What it finds:
+        A data-tier workload (database, cache, search domain...) at the end of a path
+        internet -> W1 -> ... -> data, where each hop is allowed by the sender's egress
+        and the receiver's ingress (group references, ranges holding the receiver's
+        subnet, or anyone). The finding carries the shortest path (confirmed entries
+        before unconfirmed ones) with protocol and ports per hop. Paths stop at
+        data-tier workloads; one whose entry exposure is unconfirmed is one severity
+        lower.
 
     Why it matters:
-    One compromised internet-facing workload is then one hop from the data.
+        Whoever takes over an internet-facing workload on the path is then one or two
+        hops from the data. The chain is often intended; this rule makes it visible so
+        that every hop is as narrow as it should be.
 
     Failing example:
-    A public load balancer admits 0.0.0.0/0 on 443 and may send anywhere; the app group
-    admits the load balancer's group and may send anywhere; the database admits the
-    app group on 5432.
+        # lb admits 443 from 0.0.0.0/0 and sends 8080 to app; app admits 8080 from lb
+        # and egress is open; db admits 5432 from app:
+        #   internet -> aws_lb.web:443 -> aws_instance.app:8080 -> aws_db_instance.main:5432
+        resource "aws_security_group" "app" {
+          egress {
+            from_port   = 0
+            to_port     = 0
+            protocol    = "-1"
+            cidr_blocks = ["0.0.0.0/0"]
+          }
+        }
 
     Passing example:
-    The same estate where the app group's egress does not reach the database (or the
-    database admits only a group no internet-reachable workload carries).
+        # the app's egress reaches HTTPS only, so the path stops at the app
+        resource "aws_security_group" "app" {
+          egress {
+            from_port   = 443
+            to_port     = 443
+            protocol    = "tcp"
+            cidr_blocks = ["0.0.0.0/0"]
+          }
+        }
 
     Fix:
-    This is often the intended architecture: narrow each hop to what it needs, and add a
-    NET304 policy stating who may reach the data tier. Paths whose entry is
-    unconfirmed are reported one severity lower.
+        Narrow each hop to what it needs; admit the data tier only from the group that
+        must reach it; state the intent with a NET304 policy
+        (``deny: {from: internet, to: {tier: data}}``) if no path should exist.
     """
     for hit in internet_hits(ctx.graph.reach, data_entries=False):
         if hit.target.tier is not Tier.DATA or len(hit.nodes) < 2:
@@ -153,22 +202,45 @@ def net302(ctx: Context) -> Iterator[Finding]:
     terraform="Replace the cross-environment group reference or CIDR in the ingress/egress rules of the path.",
     cloudformation="Replace the cross-environment SourceSecurityGroupId/DestinationSecurityGroupId or CIDR."))
 def net303(ctx: Context) -> Iterator[Finding]:
-    """What it finds:
-    A workload of one environment (prod, dev, ...) that workloads of another known
-    environment can reach, directly or through workloads whose environment is unknown.
-    The finding names the workload reached and shows the shortest path.
+    """A workload of one environment reaches a workload of another.
+
+    What it finds:
+        A workload of a known environment (prod, staging, dev...) that workloads of
+        another known environment reach, directly or through workloads whose
+        environment is unknown. The finding names the workload reached, with the
+        shortest path from the other environment. Hops into a workload that the whole
+        internet confirmedly reaches on the same traffic are not counted (everyone
+        reaches it, not just the other environment).
 
     Why it matters:
-    Environments are separated so that a dev mistake or compromise cannot touch prod.
+        Environments are separated so that a dev mistake, a test tool or a compromised
+        staging host cannot touch production data.
 
     Failing example:
-    A dev instance's group may send anywhere and a prod database admits the dev group.
+        resource "aws_security_group" "prod_db" {
+          tags = { Environment = "prod" }
+          ingress {
+            from_port       = 5432
+            to_port         = 5432
+            protocol        = "tcp"
+            security_groups = [aws_security_group.dev_app.id]  # dev
+          }
+        }
 
     Passing example:
-    The prod database admits only prod groups.
+        resource "aws_security_group" "prod_db" {
+          tags = { Environment = "prod" }
+          ingress {
+            from_port       = 5432
+            to_port         = 5432
+            protocol        = "tcp"
+            security_groups = [aws_security_group.prod_app.id]
+          }
+        }
 
     Fix:
-    Remove the cross-environment rule; separate environments by VPC or account.
+        Remove the cross-environment reference or range; keep environments in
+        separate VPCs or accounts.
     """
     for source_env, hit in environment_crossings(ctx.graph.reach):
         target_env = hit.target.environment or ""
@@ -184,26 +256,37 @@ def net303(ctx: Context) -> Iterator[Finding]:
     terraform="Narrow the ingress/egress rules of the groups in the path.",
     cloudformation="Narrow the ingress/egress rules of the groups in the path."))
 def net304(ctx: Context) -> Iterator[Finding]:
-    """What it finds:
-    A violation of a network-intent policy of the ruleset (``policies:``). ``deny: {from,
-    to}``: a workload matching ``to`` is reachable from ``from`` (the internet, or
-    workloads matching a selector), directly or through other workloads.
-    ``allow_only: {to, from, ports}``: a direct flow into a ``to`` workload comes from a
-    workload outside ``from`` or on other ports. Selectors: environment, tier, tag,
-    resource (glob), kind.
+    """A network-intent policy of the ruleset is violated.
+
+    What it finds:
+        A violation of a policy under ``policies:`` in the ruleset (validated when the
+        ruleset loads). ``deny: {from, to[, ports]}``: a workload matching ``to`` is
+        reachable from ``from`` (``internet``, or workloads matching a selector),
+        directly or through other workloads; the finding shows the shortest path.
+        ``allow_only: {to, from[, ports]}``: a direct flow into a ``to`` workload comes
+        from outside ``from`` or on other ports; the finding lists the offending
+        sources. Selectors match ``environment``, ``tier`` (web/app/data), ``tag``
+        (``{Key: value}``), ``resource`` and ``kind`` (globs). Severity is the
+        policy's ``severity`` (default high), one lower for unconfirmed exposure.
 
     Why it matters:
-    Policies state the intended architecture; a violation is a drift from it.
+        Policies state the intended architecture ("nothing on the internet reaches the
+        data tier", "dev stays out of prod"); a violation is a drift from it that no
+        single-rule check can see.
 
     Failing example:
-    ``deny: {from: internet, to: {tier: data}}`` and a database reachable from a public
-    load balancer through an app server.
+        policies:
+          - id: no-internet-to-data
+            deny: {from: internet, to: {tier: data}}
+            severity: critical
+        # and a database reachable through a public load balancer and an app server
 
     Passing example:
-    The same policy and an estate where no path from the internet ends at a database.
+        # the same policy, and an app tier whose egress does not reach the database
 
     Fix:
-    Narrow the rules in the path, or change the policy if the intent changed.
+        Narrow the rules along the path (or of the offending sources), or change the
+        policy if the intent changed.
     """
     for policy in parse_policies(ctx.ruleset.policies):
         severity = policy.severity or ctx.severity
