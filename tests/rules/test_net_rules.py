@@ -228,3 +228,13 @@ def test_net304_allow_only_flags_other_ports_and_open_targets(tmp_path: Path) ->
     assert app.path == ["aws_lb.web", "aws_instance.app"]
     worker = only(result, "NET304", "aws_instance.worker")
     assert worker.extra["intrusions"] == [{"source": "aws_instance.tool", "traffic": "tcp/8080"}]
+
+
+def test_net304_policies_cloudformation() -> None:
+    result = scan_path(rule_fixture("NET304", "cloudformation", "fail.yaml"), ruleset=str(POLICIES))
+    assert hits(result, "NET304") == {("NET304", "Database", "fail.yaml", 63)}
+    finding = only(result, "NET304", "Database")
+    assert finding.details == {"policy": "no-internet-to-data"}
+    assert finding.path == ["internet", "WebLb", "AppServer", "Database"]
+    assert hits(scan_path(rule_fixture("NET304", "cloudformation", "pass.yaml"), ruleset=str(POLICIES)),
+                "NET304") == set()
