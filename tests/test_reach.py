@@ -231,3 +231,32 @@ def test_icmp_hops_show_type_and_code() -> None:
     hops = [{"resource": "a", "protocol": "icmp", "ports": "8"}, {"resource": "b", "protocol": "all", "ports": "all"}]
     assert draw(["internet", "a", "b"], hops) == "internet -> a:icmp/8 -> b:all"
     assert draw(["x", "b"], hops[1:]) == "x -> b:all"
+
+
+def test_covered_traffic_matches_brute_force() -> None:
+    """Unions of ranges across rules: a port is admitted from the internet exactly when the
+    ranges of the rules admitting it cover the internet."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from iacscan.net import AddressSet
+    from iacscan.reach_groups import covered_traffic
+
+    halves = ["0.0.0.0/1", "128.0.0.0/1", "0.0.0.0/0", "10.0.0.0/8", "::/0", "::/1", "8000::/1"]
+    entry = st.tuples(st.lists(st.sampled_from(halves), min_size=1, max_size=2),
+                      st.sampled_from(["tcp", "udp", "all"]), st.integers(0, 30), st.integers(0, 30))
+
+    @given(st.lists(entry, max_size=5))
+    @settings(max_examples=200)
+    def check(raw: list[tuple[list[str], str, int, int]]) -> None:
+        entries = [(AddressSet.of(c), Traffic.of(p, min(a, b), max(a, b))) for c, p, a, b in raw]
+        got = covered_traffic(entries, lambda s: s.is_internet)
+        for proto in ("tcp", "udp"):
+            for port in range(0, 32):
+                union = AddressSet()
+                for addresses, traffic in entries:
+                    if traffic.everything or port in traffic.ports(proto):
+                        union = union.union(addresses)
+                assert (got.everything or port in got.ports(proto)) == union.is_internet, (proto, port)
+
+    check()
