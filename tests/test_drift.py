@@ -283,3 +283,46 @@ def test_plain_scan_of_code_and_live_reports_no_drift() -> None:
     code.merge(live)
     result = run_rules(code, load_ruleset())
     assert found(result) == set()
+
+
+def test_plan_groups_and_instances_match_by_live_id() -> None:
+    from pathlib import Path
+
+    from iacscan.scan import ScanOptions, load_estate
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "plan" / "update"
+    code = load_estate(root, [root], ScanOptions(plan=root / "plan.json"))
+    web, admin, vpc = "sg-0a1b2c3d4e5f60001", "sg-0a1b2c3d4e5f60002", "vpc-0a1b2c3d4e5f60000"
+    live = Estate(root=str(root))
+    for group in (
+        live_group(web, "web", [rule("ingress", "tcp", 443, 443, cidr("0.0.0.0/0"), "HTTPS"),
+                                rule("egress", "-1", None, None, cidr("0.0.0.0/0"))],
+                   vpc=vpc, description="Web servers"),
+        live_group(admin, "admin", [rule("ingress", "tcp", 22, 22, cidr("0.0.0.0/0"), "SSH from the office")],
+                   vpc=vpc, description="Administration"),
+    ):
+        live.groups[group.uid] = group
+    live.workloads["i"] = Workload(uid=make_uid(LIVE, "i-0a1b2c3d4e5f60009"), address="i-0a1b2c3d4e5f60009",
+                                   kind="aws_instance", groups=[make_uid(LIVE, web)], source="live",
+                                   live_id="i-0a1b2c3d4e5f60009")
+    result = drift(code, live)
+    assert found(result) == {
+        ("DRIFT502", "medium", "aws_vpc_security_group_ingress_rule.web_rdp", "plan.json", 154),
+        ("DRIFT504", "medium", "aws_instance.web", "plan.json", 204),
+    }
+    assert one(result, "DRIFT504").details == {"live_id": "i-0a1b2c3d4e5f60009", "added": [], "removed": [admin]}
+    assert one(result, "DRIFT502").remediation["cli"].startswith(
+        f"aws ec2 authorize-security-group-ingress --group-id {web} ")
+
+
+def test_cloudformation_group_expects_aws_default_egress() -> None:
+    group = code_group("Web", [HTTPS], implicit_egress=True, source="cloudformation")
+    group.address, group.name = "Web", None
+    live = live_group("sg-0web", "stack-Web-1ABC", [LIVE_HTTPS])
+    live.tags["aws:cloudformation:logical-id"] = "Web"
+    code, live_estate = estates([group], [live])
+    result = drift(code, live_estate)
+    assert found(result) == {("DRIFT502", "medium", "Web", "main.tf", 1)}
+    assert one(result, "DRIFT502").details["peer"] == "0.0.0.0/0"
+    live.rules.append(LIVE_EGRESS)
+    assert drift(code, live_estate).findings == []
