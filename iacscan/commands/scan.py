@@ -10,7 +10,12 @@ from iacscan.commands.snapshot import add_live_options
 from iacscan.errors import UserError
 from iacscan.findings import Severity
 from iacscan.report import REPORTERS
-from iacscan.scan import ScanOptions, ScanResult, scan
+from iacscan import diffmode
+from iacscan.cache import default_dir
+from iacscan.diffmode import Diff
+from iacscan.hook import scan_named
+from iacscan.ruleset import Ruleset
+from iacscan.scan import ScanOptions, ScanResult
 
 #: ``--fail-on none``: findings never fail the scan (rule failures still exit 3).
 NEVER = "none"
@@ -30,7 +35,25 @@ def run_scan(args: argparse.Namespace) -> ScanResult:
     """Resolve paths, ruleset and options (usage errors first), then scan.
 
     With ``--snapshot`` or ``--live`` and no PATH, only the live estate is scanned.
+    Files named as PATHs are read with their whole module, findings reported in them only
+    (``iacscan.hook``; ``--whole-module`` reports the modules' findings).
     """
+    root, paths, ruleset, options = prepare(args)
+    return scan_named(root, paths, ruleset, options, whole_module=getattr(args, "whole_module", False))
+
+
+def run_diff(args: argparse.Namespace) -> Diff:
+    """``--diff-base REF``: scan the working tree and REF's tree, and compare (``iacscan.diffmode``)."""
+    for flag in ("plan", "snapshot", "live"):
+        if getattr(args, flag, None):
+            raise UserError(f"--diff-base cannot be combined with --{flag}")
+    root, paths, ruleset, options = prepare(args)
+    return diffmode.run_diff(args.diff_base, root, paths, options, lambda r, p, o: scan_named(
+        r, p, ruleset, o, whole_module=args.whole_module))
+
+
+def prepare(args: argparse.Namespace) -> tuple[Path, list[Path], Ruleset, ScanOptions]:
+    """The scan root, paths, ruleset and options the arguments ask for."""
     live = getattr(args, "live", False)
     check_live_options(args)
     paths: list[Path]
@@ -44,7 +67,8 @@ def run_scan(args: argparse.Namespace) -> ScanResult:
         from iacscan.commands.snapshot import take_snapshot
 
         options.live = take_snapshot(args)
-    return scan(root, paths, ruleset, options)
+    options.cache_dir = None if getattr(args, "no_cache", False) else default_dir()
+    return root, paths, ruleset, options
 
 
 def check_live_options(args: argparse.Namespace) -> None:
@@ -60,23 +84,28 @@ def check_live_options(args: argparse.Namespace) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``iacscan scan``; returns 0, 1 (findings at or above --fail-on) or 3 (a rule failed)."""
-    result = run_scan(args)
-    render = REPORTERS[args.format]
-    emit(render(result, use_color(args.output)), args.output)
+    diff = run_diff(args) if getattr(args, "diff_base", None) else None
+    result = diff.new_result() if diff else run_scan(args)
+    color = use_color(args.output)
+    emit(diffmode.render(diff, args.format, color) if diff else REPORTERS[args.format](result, color),
+         args.output)
     if args.format == "github":
-        step_summary(result)
+        step_summary(result, diff)
     if result.rule_errors:
         report_rule_errors(result.rule_errors, debug=args.debug)
         return EXIT_BUG
     return EXIT_FINDINGS if fails(result, args.fail_on) else EXIT_CLEAN
 
 
-def step_summary(result: ScanResult) -> None:
+def step_summary(result: ScanResult, diff: Diff | None = None) -> None:
     """``--format github``: append the Markdown report to ``$GITHUB_STEP_SUMMARY`` when set."""
     from iacscan.report.github import append_step_summary
 
     try:
-        append_step_summary(result)
+        if diff is not None:
+            append_step_summary(diff.head, new=diff.new, fixed=len(diff.fixed))
+        else:
+            append_step_summary(result)
     except OSError as exc:
         print(f"iacscan: warning: cannot write the job summary: {exc}", file=sys.stderr)
 
@@ -120,7 +149,21 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                                                       "alone or with PATHs")
     p.add_argument("--live", action="store_true", help="read live AWS state (read-only calls) and scan it")
     add_live_options(p)
+    add_change_options(p)
     p.set_defaults(func=command)
+
+
+def add_change_options(p: argparse.ArgumentParser) -> None:
+    """Options for judging a change: pull-request mode, the pre-commit hook, the parse cache."""
+    p.add_argument("--diff-base", metavar="REF",
+                   help="report only what is new against git revision REF (read with git; the checkout "
+                        "is not touched), and how many findings the change fixed")
+    p.add_argument("--whole-module", action="store_true",
+                   help="for Terraform files named as PATHs, report the findings of their whole modules "
+                        "(default: only the findings located in the named files)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the parse cache ($IACSCAN_CACHE_DIR, else "
+                        "$XDG_CACHE_HOME/iacscan or ~/.cache/iacscan)")
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
