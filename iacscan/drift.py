@@ -86,6 +86,10 @@ class Comparison:
     workloads: list[WorkloadDiff] = field(default_factory=list)
     notes: list[Unresolved] = field(default_factory=list)
     code_to_live: dict[str, str] = field(default_factory=dict)  # code group uid → sg id
+    #: live groups a code group may be (several candidates): noted, never "unmanaged"
+    maybe: set[str] = field(default_factory=set)
+    #: VPCs ("" = any) holding a code group whose name is unknown: their live groups are noted
+    unsure_vpcs: set[str] = field(default_factory=set)
 
 
 _ACTIVE: dict[int, tuple[weakref.ref[Estate], Comparison]] = {}
@@ -138,6 +142,11 @@ def compare(code: Estate, live: Estate) -> Comparison:
             continue
         if group.is_default:
             cmp.rules.append(_rule_diff(code, index, cmp, None, group))
+        elif sg_id in cmp.maybe:
+            continue
+        elif "" in cmp.unsure_vpcs or index.vpc_id(group.vpc) in cmp.unsure_vpcs:
+            _note(cmp, group, "whether the code declares it",
+                  "a code group in its VPC has an unknown name and may be this one")
         else:
             cmp.unmanaged.append(group)
     cmp.workloads = _workload_diffs(code, live, index, cmp)
@@ -165,6 +174,7 @@ def _match_by_name(code: Estate, group: SecurityGroup, vpc: str, index: LiveInde
         cmp.pairs.append(Pair(group, found[0], "name"))
         return
     if len(found) > 1:
+        cmp.maybe |= {g.live_id for g in found}
         ids = ", ".join(sorted(g.live_id for g in found))
         _note(cmp, group, "its live counterpart", f"several live groups match it ({ids}); drift was not checked")
         return
@@ -176,6 +186,7 @@ def _match_by_name(code: Estate, group: SecurityGroup, vpc: str, index: LiveInde
         reason = sg_failed.get(region) or "; ".join(sorted(sg_failed.values()))
         _note(cmp, group, "whether it exists in live state", f"could not be checked: {reason}")
     elif isinstance(group.name, Unknown) and not group.live_id:
+        cmp.unsure_vpcs.add(vpc)
         _note(cmp, group, "its live counterpart", f"its name is unknown ({group.name.reason})")
     else:
         cmp.missing.append(group)

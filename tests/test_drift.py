@@ -326,3 +326,26 @@ def test_cloudformation_group_expects_aws_default_egress() -> None:
     assert one(result, "DRIFT502").details["peer"] == "0.0.0.0/0"
     live.rules.append(LIVE_EGRESS)
     assert drift(code, live_estate).findings == []
+
+
+def test_ambiguous_name_is_a_note_and_the_candidates_are_not_unmanaged() -> None:
+    code, live = estates([code_group("web", [EGRESS], vpc=None)],
+                         [live_group("sg-0a", "web", [LIVE_EGRESS]),
+                          live_group("sg-0b", "web", [LIVE_EGRESS], region="eu-west-1")])
+    result = drift(code, live)
+    assert found(result) == set()
+    note = one(result, "IAC002")
+    assert note.resource == "aws_security_group.web"
+    assert "several live groups match it (sg-0a, sg-0b)" in note.message
+
+
+def test_code_group_with_unknown_name_makes_live_groups_of_its_vpc_notes() -> None:
+    known = code_group("web", [EGRESS])
+    unnamed = code_group("app", [], line=30)
+    unnamed.name = Unknown("var.app_name has no value")
+    code, live = estates([known, unnamed], [live_group("sg-0web", "web", [LIVE_EGRESS]),
+                                            live_group("sg-0app", "app-prod", [])])
+    result = drift(code, live)
+    assert found(result) == set()
+    notes = {(f.resource, f.line) for f in result.findings if f.rule_id == "IAC002"}
+    assert notes == {("aws_security_group.app", 30), ("sg-0app", 0)}
