@@ -92,14 +92,14 @@ def parse_plan_covering(root: Path, path: Path, candidates: list[Path],
     builder = _Builder(data, text, rel, config)
     from iacscan.parsers import tf_model
 
-    built = tf_model.build_estate(builder.instances(), root, [rel])
+    built = tf_model.build_estate(builder.instances(estate.errors), root, [rel])
     estate.merge(built)
     estate.files = [rel]
     covered: set[Path] = set()
     if config is not None:
         estate.files += config.files
         estate.errors += config.errors
-        covered = {(Path(root) / f).parent.resolve() for f in config.files} | {directory.resolve()}
+        covered = {(Path(root) / f).parent.resolve() for f in config.files} | {config.directory.resolve()}
     estate.files = sorted(set(estate.files))
     estate.sources = {"plan"}
     return estate, covered
@@ -135,6 +135,10 @@ def read_plan(path: Path) -> tuple[str, dict[str, Any]]:
     return text, data
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _line_of(text: str, needle: str, start: int = 0) -> int:
     found = text.find(needle, start)
     return text.count("\n", 0, found) + 1 if found >= 0 else 1
@@ -147,10 +151,10 @@ def planned_resources(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     stack = [root] if isinstance(root, dict) else []
     while stack:
         module = stack.pop(0)
-        for res in module.get("resources") or []:
+        for res in _list(module.get("resources")):
             if isinstance(res, dict) and isinstance(res.get("address"), str):
                 yield res
-        children = [c for c in module.get("child_modules") or [] if isinstance(c, dict)]
+        children = [c for c in _list(module.get("child_modules")) if isinstance(c, dict)]
         stack[0:0] = children
 
 
@@ -165,7 +169,7 @@ def _index_prior(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _index_changes(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """``resource_changes[].change`` by address (deposed objects skipped)."""
     out: dict[str, dict[str, Any]] = {}
-    for rc in data.get("resource_changes") or []:
+    for rc in _list(data.get("resource_changes")):
         if isinstance(rc, dict) and isinstance(rc.get("address"), str) and not rc.get("deposed") \
                 and isinstance(rc.get("change"), dict):
             out[rc["address"]] = rc["change"]
@@ -202,27 +206,38 @@ class _Builder:
         self.data, self.rel, self.config = data, rel, config
         self.changes = _index_changes(data)
         self.prior = _index_prior(data)
-        self.lines = _address_lines(text) if config is None else {}
+        self.lines = _address_lines(text)
         self.resources = [_Resource(r, a) for r in planned_resources(data)
                           if (a := parse_address(r["address"])) is not None]
         self.refs = ConfigRefs(data.get("configuration"), [r.address for r in self.resources])
         self.scope = config.scope if config is not None else rel
 
-    def instances(self) -> list[ResourceInstance]:
-        return [self.instance(res) for res in self.resources]
+    def instances(self, errors: list[ParseError]) -> list[ResourceInstance]:
+        """One instance per planned resource; one that cannot be read is a ParseError."""
+        out: list[ResourceInstance] = []
+        for res in self.resources:
+            try:
+                out.append(self.instance(res))
+            except RecursionError:
+                errors.append(ParseError(self.rel, 1, f"{res.raw['address']} nests too deeply to read"))
+            except Exception as exc:  # noqa: BLE001 - an unforeseen shape must not stop the scan
+                errors.append(ParseError(self.rel, self.lines.get(res.raw["address"], 1),
+                                         f"iacscan could not read {res.raw['address']} in the plan: "
+                                         f"{type(exc).__name__}: {exc} (please report)"))
+        return out
 
     def instance(self, res: _Resource) -> ResourceInstance:
         raw, address = res.raw, res.address
-        rtype = raw.get("type") if isinstance(raw.get("type"), str) else address.resource.rsplit(".", 2)[-2]
-        name = raw.get("name") if isinstance(raw.get("name"), str) else address.resource.rsplit(".", 1)[-1]
-        values = raw.get("values") if isinstance(raw.get("values"), dict) else {}
+        rtype, name = address.resource.rsplit(".", 2)[-2:]
+        values: dict[str, Any] = raw["values"] if isinstance(raw.get("values"), dict) else {}
         change = self.changes.get(raw["address"], {})
         twin = self.config.twin(address) if self.config is not None else None
         pairs = plan_hcl.pair_elements(rtype, values, twin) if twin is not None else {}
         resolver = _Unknowns(self.refs, address, pairs, twin, rtype)
-        attrs = resolver.apply(values, change.get("after_unknown"), ())
+        applied = resolver.apply(values, change.get("after_unknown"), ())
+        attrs = applied if isinstance(applied, dict) else values
         attrs = self._with_id(raw["address"], attrs, change)
-        mode = raw.get("mode") if raw.get("mode") in ("managed", "data") else "managed"
+        mode = "data" if address.resource.startswith("data.") else "managed"
         if twin is not None:
             attrs = plan_hcl.with_lines(attrs, pairs, twin)
             location, attr_lines = twin.location, dict(twin.attr_lines)
@@ -238,7 +253,7 @@ class _Builder:
         """The prior id when the planned values lack one and the object is kept."""
         if isinstance(attrs.get("id"), str) and attrs["id"]:
             return attrs
-        actions = change.get("actions") if isinstance(change.get("actions"), list) else []
+        actions: list[Any] = change["actions"] if isinstance(change.get("actions"), list) else []
         prior = self.prior.get(address)
         prior_id = prior.get("values", {}).get("id") if isinstance(prior, dict) and \
             isinstance(prior.get("values"), dict) else None
@@ -283,17 +298,18 @@ class _Unknowns:
         """True when the code does not set ``path``: the provider computes it (``id``, ``arn``,
         an ``egress`` left out…), and it is read as unset, as in the HCL scan. False when the
         resource's configuration is missing (nothing to tell) or the HCL twin holds a set block."""
-        if len(path) == 1 and (self.rtype, path[0]) in plan_hcl.SET_BLOCKS and self.twin is not None \
-                and isinstance(self.twin.attrs.get(path[0]), list):
+        if len(path) == 1 and isinstance(path[0], str) and (self.rtype, path[0]) in plan_hcl.SET_BLOCKS \
+                and self.twin is not None and isinstance(self.twin.attrs.get(path[0]), list):
             return False
         return self.refs.resource(self.address) is not None and self.refs.expression(self.address, path) is None
 
     def whole(self, path: tuple[str | int, ...]) -> Any:
         """A whole unknown value: the resources it refers to, else an Unknown. A whole set
         block (``ingress``) unknown in the plan is the HCL twin's when the code is at hand."""
-        if len(path) == 1 and (self.rtype, path[0]) in plan_hcl.SET_BLOCKS:
-            if self.twin is not None and isinstance(self.twin.attrs.get(path[0]), list):
-                return list(self.twin.attrs[path[0]])
+        if len(path) == 1 and isinstance(path[0], str) and (self.rtype, path[0]) in plan_hcl.SET_BLOCKS:
+            held = self.twin.attrs.get(path[0]) if self.twin is not None else None
+            if isinstance(held, list):
+                return list(held)
         found = self.references(path) if _resolvable(path) else []
         leaf = _leaf(path)
         if found and _is_list(leaf) and not isinstance(path[-1], int):

@@ -57,16 +57,16 @@ class ConfigRefs:
         """The configuration of the module reached through the call ``names``."""
         current = self.root
         for name in names:
-            if not isinstance(current, dict):
-                return None
-            call = (current.get("module_calls") or {}).get(name)
+            calls = current.get("module_calls") if isinstance(current, dict) else None
+            call = calls.get(name) if isinstance(calls, dict) else None
             current = call.get("module") if isinstance(call, dict) else None
         return current if isinstance(current, dict) else None
 
     def resource(self, address: Address) -> dict[str, Any] | None:
         """The configuration block of the resource an instance belongs to."""
         module = self.module([name for name, _ in address.modules])
-        for res in (module or {}).get("resources") or []:
+        resources = (module or {}).get("resources")
+        for res in resources if isinstance(resources, list) else []:
             if isinstance(res, dict) and res.get("address") in (address.resource, address.config_address):
                 return res
         return None
@@ -135,8 +135,10 @@ class ConfigRefs:
         parent, (call, _) = prefix[:-1], prefix[-1]
         module = self.module([n for n, _ in parent])
         calls = (module or {}).get("module_calls") or {}
-        arg = ((calls.get(call) or {}).get("expressions") or {}).get(name) if isinstance(calls.get(call), dict) else None
-        if not _expression(arg):
+        caller = calls.get(call) if isinstance(calls, dict) else None
+        args = caller.get("expressions") if isinstance(caller, dict) else None
+        arg = args.get(name) if isinstance(args, dict) else None
+        if not isinstance(arg, dict) or not _expression(arg):
             return []
         return self._refs(_strings(arg.get("references")), parent, referrer, want_id, depth + 1)
 
@@ -146,9 +148,10 @@ class ConfigRefs:
         name, key = call
         child = (*prefix, (name, ANY if key is None else key))
         module = self.module([n for n, _ in child])
-        out = ((module or {}).get("outputs") or {}).get(output)
+        outputs = (module or {}).get("outputs")
+        out = outputs.get(output) if isinstance(outputs, dict) else None
         expr = out.get("expression") if isinstance(out, dict) else None
-        if not _expression(expr):
+        if not isinstance(expr, dict) or not _expression(expr):
             return []
         return self._refs(_strings(expr.get("references")), child, referrer, want_id, depth + 1)
 

@@ -67,8 +67,10 @@ def plan_declarations(plan: dict[str, Any]) -> set[str]:
     root = config.get("root_module") if isinstance(config, dict) else None
     if not isinstance(root, dict):
         return set()
-    out = {r["address"] for r in root.get("resources") or [] if isinstance(r, dict) and isinstance(r.get("address"), str)}
-    out |= {f"module.{name}" for name in root.get("module_calls") or {} if isinstance(name, str)}
+    resources, calls = root.get("resources"), root.get("module_calls")
+    out = {r["address"] for r in (resources if isinstance(resources, list) else [])
+           if isinstance(r, dict) and isinstance(r.get("address"), str)}
+    out |= {f"module.{name}" for name in (calls if isinstance(calls, dict) else {}) if isinstance(name, str)}
     return out
 
 
