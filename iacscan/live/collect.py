@@ -49,7 +49,8 @@ Snapshot format (version 1)::
 Items keep the exact shapes of the AWS API (field names as boto3 returns them);
 datetimes become ISO 8601 strings. Lists are sorted by their id field and object keys
 are sorted, so two snapshots of the same estate are byte-identical apart from
-``taken_at``. Global failures (STS) use region ``"global"``.
+``taken_at``; RDS ``LatestRestorableTime``/``EarliestRestorableTime`` (which AWS moves by
+itself) are left out for that reason. Global failures (STS) use region ``"global"``.
 ``iacscan.parsers.live.parse_snapshot`` turns a snapshot into the model.
 """
 from __future__ import annotations
@@ -189,6 +190,8 @@ def fetch(client: Any, call: Call, **params: Any) -> list[Any] | dict[str, Any]:
                 items.extend(item.get(call.nested) or [])
             elif call.keep:
                 items.append({k: item[k] for k in call.keep if k in item})
+            elif call.drop:
+                items.append({k: v for k, v in item.items() if k not in call.drop})
             else:
                 items.append(item)
     if call.sort_key:

@@ -26,6 +26,7 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     nested: str = ""  # items are response[result][*][nested] (DescribeInstances)
     keep: tuple[str, ...] = ()  # keep only these fields of each item (empty: all)
+    drop: tuple[str, ...] = ()  # fields AWS changes by itself every few minutes (not configuration)
 
     @property
     def method(self) -> str:
@@ -63,8 +64,10 @@ REGION_CALLS: tuple[Call, ...] = (
     Call("managed_prefix_lists", "ec2", "DescribeManagedPrefixLists", "PrefixLists", "PrefixListId"),
     Call("flow_logs", "ec2", "DescribeFlowLogs", "FlowLogs", "FlowLogId"),
     Call("volumes", "ec2", "DescribeVolumes", "Volumes", "VolumeId"),
-    Call("db_instances", "rds", "DescribeDBInstances", "DBInstances", "DBInstanceIdentifier"),
-    Call("db_clusters", "rds", "DescribeDBClusters", "DBClusters", "DBClusterIdentifier"),
+    Call("db_instances", "rds", "DescribeDBInstances", "DBInstances", "DBInstanceIdentifier",
+         drop=("LatestRestorableTime",)),
+    Call("db_clusters", "rds", "DescribeDBClusters", "DBClusters", "DBClusterIdentifier",
+         drop=("LatestRestorableTime", "EarliestRestorableTime")),
     Call("cache_clusters", "elasticache", "DescribeCacheClusters", "CacheClusters", "CacheClusterId",
          params={"ShowCacheNodeInfo": True}),
     Call("cache_subnet_groups", "elasticache", "DescribeCacheSubnetGroups", "CacheSubnetGroups",

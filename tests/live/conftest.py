@@ -4,10 +4,15 @@ Fixtures (usable by any test under ``tests/``, e.g. drift):
 
 - ``moto_server``: session-wide ``ThreadedMotoServer`` on 127.0.0.1 and a free port.
 - ``moto_url``: its URL, with moto's state wiped before the test (``/moto-api/reset``).
+- ``aws_client``: ``aws_client("rds")`` → a boto3 client on a freshly reset moto; ``ec2``.
 - ``aws_env``: the environment for an ``iacscan`` subprocess: ``AWS_ENDPOINT_URL`` to moto,
-  fake keys, ``us-east-1``, empty config/credentials files, no real ``AWS_*`` variable.
-- ``aws_client``: ``aws_client("rds")`` → a boto3 client on moto; ``ec2``: the EC2 one.
+  fake keys, ``us-east-1``, empty config/credentials files, no real ``AWS_*`` variable
+  (it does not reset moto: ask for ``moto_url`` or ``aws_client`` too for a fresh state).
 - ``run_iacscan``: ``run_iacscan("scan", "--snapshot", path)`` → ``CompletedProcess``.
+
+Plain helpers for module-scoped set-ups (one estate shared by a module's tests):
+``reset(url)``, ``make_client(url, service, region)``, ``subprocess_env(url, home)``,
+``iacscan(env, cwd, *args)``.
 """
 from __future__ import annotations
 
@@ -43,25 +48,27 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def moto_url(moto_server: str) -> str:
-    """The moto server's URL, with every backend reset to a fresh account."""
-    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST", data=b"")
+def reset(url: str) -> None:
+    """Wipe every moto backend (a fresh account with only the default VPCs)."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
-    return moto_server
 
 
-@pytest.fixture
-def aws_env(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for a subprocess that must talk to moto and nothing else."""
-    home = tmp_path_factory.mktemp("aws-home")
+def make_client(url: str, service: str, region: str = REGION) -> Any:
+    """A boto3 client bound to the moto server at ``url``."""
+    return boto3.client(service, region_name=region, endpoint_url=url, aws_access_key_id="testing",
+                        aws_secret_access_key="testing", config=Config(retries={"mode": "standard"}))
+
+
+def subprocess_env(url: str, home: Path) -> dict[str, str]:
+    """Environment for a subprocess that must talk to moto at ``url`` and nothing else."""
     config, credentials = home / "config", home / "credentials"
     config.write_text("")
     credentials.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO"))}
     env.update({
-        "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": str(config),
         "AWS_SHARED_CREDENTIALS_FILE": str(credentials), "AWS_EC2_METADATA_DISABLED": "true",
         "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""), "NO_COLOR": "1",
@@ -69,13 +76,29 @@ def aws_env(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     return env
 
 
+def iacscan(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m iacscan ARGS`` in ``cwd`` with ``env``."""
+    return subprocess.run([sys.executable, "-m", "iacscan", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def moto_url(moto_server: str) -> str:
+    """The moto server's URL, with every backend reset to a fresh account."""
+    reset(moto_server)
+    return moto_server
+
+
+@pytest.fixture
+def aws_env(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for an ``iacscan`` subprocess bound to moto (moto's state is left as it is)."""
+    return subprocess_env(moto_server, tmp_path_factory.mktemp("aws-home"))
+
+
 @pytest.fixture
 def aws_client(moto_url: str) -> Callable[..., Any]:
-    """``aws_client(service, region="us-east-1")``: a boto3 client bound to moto."""
-    def make(service: str, region: str = REGION) -> Any:
-        return boto3.client(service, region_name=region, endpoint_url=moto_url, aws_access_key_id="testing",
-                            aws_secret_access_key="testing", config=Config(retries={"mode": "standard"}))
-    return make
+    """``aws_client(service, region="us-east-1")``: a boto3 client bound to a freshly reset moto."""
+    return lambda service, region=REGION: make_client(moto_url, service, region)
 
 
 @pytest.fixture
@@ -85,8 +108,5 @@ def ec2(aws_client: Callable[..., Any]) -> Any:
 
 @pytest.fixture
 def run_iacscan(aws_env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``python -m iacscan ARGS`` in ``tmp_path`` with ``aws_env`` (plus ``env`` overrides)."""
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "iacscan", *args], cwd=tmp_path, env={**aws_env, **(env or {})},
-                              capture_output=True, text=True, timeout=120)
-    return run
+    """``run_iacscan(*args, env={...})``: ``python -m iacscan ARGS`` in ``tmp_path`` with ``aws_env`` (+ overrides)."""
+    return lambda *args, env=None: iacscan({**aws_env, **(env or {})}, tmp_path, *args)
