@@ -1,6 +1,10 @@
 """Drift (DRIFT501-504) on model-built code and live estates: exact findings and remediation."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from iacscan.drift import compare_estates
 from iacscan.findings import Finding
 from iacscan.model import (
@@ -286,8 +290,6 @@ def test_plain_scan_of_code_and_live_reports_no_drift() -> None:
 
 
 def test_plan_groups_and_instances_match_by_live_id() -> None:
-    from pathlib import Path
-
     from iacscan.scan import ScanOptions, load_estate
 
     root = Path(__file__).resolve().parent.parent / "fixtures" / "plan" / "update"
@@ -349,3 +351,90 @@ def test_code_group_with_unknown_name_makes_live_groups_of_its_vpc_notes() -> No
     assert found(result) == set()
     notes = {(f.resource, f.line) for f in result.findings if f.rule_id == "IAC002"}
     assert notes == {("aws_security_group.app", 30), ("sg-0app", 0)}
+
+
+# ---------------------------------------------------------------- the command, on a hand-written snapshot
+
+TF = '''resource "aws_security_group" "web" {
+  name        = "web"
+  description = "web servers"
+  vpc_id      = "vpc-0aaa"
+
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8"]
+  }
+}
+'''
+
+
+def _snapshot(groups: list[dict[str, object]], failures: list[dict[str, str]] | None = None) -> dict[str, object]:
+    region: dict[str, object] = {"vpcs": [{"VpcId": VPC, "CidrBlock": "10.0.0.0/16"}]}
+    if groups is not None:
+        region["security_groups"] = groups
+    return {"version": 1, "account": ACCOUNT, "regions": {REGION: region}, "failures": failures or []}
+
+
+def _sg(ingress: list[dict[str, object]]) -> dict[str, object]:
+    return {"GroupId": "sg-0web", "GroupName": "web", "Description": "web servers", "VpcId": VPC,
+            "OwnerId": ACCOUNT, "IpPermissions": ingress, "IpPermissionsEgress": []}
+
+
+HTTPS_PERM = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+
+
+def _run(tmp_path: Path, snapshot: dict[str, object], capsys: pytest.CaptureFixture[str],
+         *extra: str) -> tuple[int, dict[str, object]]:
+    import json
+    import os
+
+    from iacscan.cli import main
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "main.tf").write_text(TF)
+    (tmp_path / "snap.json").write_text(json.dumps(snapshot))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        code = main(["drift", "code", "--snapshot", "snap.json", "--format", "json", *extra])
+    finally:
+        os.chdir(cwd)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_command_unchanged_snapshot_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = _run(tmp_path, _snapshot([_sg([HTTPS_PERM])]), capsys)
+    assert (code, report["findings"]) == (0, [])
+
+
+def test_command_reports_ssh_opened_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    code, report = _run(tmp_path, _snapshot([_sg([HTTPS_PERM, ssh])]), capsys)
+    assert code == 1
+    assert [(f["rule_id"], f["severity"], f["resource"], f["file"], f["line"]) for f in report["findings"]] == [
+        ("DRIFT501", "high", "aws_security_group.web", "code/main.tf", 1)]
+    assert report["findings"][0]["remediation"]["cli"] == (
+        "aws ec2 revoke-security-group-ingress --group-id sg-0web --ip-permissions "
+        "'IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=0.0.0.0/0}]'")
+
+
+def test_command_failed_group_read_is_not_reported_missing(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = _snapshot(None, [{"region": REGION, "service": "ec2", "operation": "DescribeSecurityGroups",  # type: ignore[arg-type]
+                                 "error": "UnauthorizedOperation", "message": "denied"}])
+    code, report = _run(tmp_path, snapshot, capsys, "--fail-on", "info")
+    rows = {(f["rule_id"], f["resource"]) for f in report["findings"]}  # type: ignore[index]
+    assert not any(rule_id.startswith("DRIFT") for rule_id, _ in rows)
+    assert ("IAC002", "aws_security_group.web") in rows
+    note = next(f for f in report["findings"] if f["resource"] == "aws_security_group.web")  # type: ignore[index]
+    assert "could not be checked: DescribeSecurityGroups failed in us-east-1: UnauthorizedOperation" in note["message"]
+    assert code == 1  # --fail-on info: the notes count
+
+
+def test_command_snapshot_and_region_exclude_each_other(tmp_path: Path) -> None:
+    from iacscan.cli import main
+
+    (tmp_path / "snap.json").write_text("{}")
+    assert main(["drift", str(tmp_path), "--snapshot", str(tmp_path / "snap.json"), "--region", "us-east-1"]) == 2
