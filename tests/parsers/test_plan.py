@@ -332,3 +332,44 @@ def test_cli_missing_plan_file_exits_2(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     assert main(["scan", "--plan", "nope.json"]) == 2
     assert "plan file not found: nope.json" in capsys.readouterr().err
+
+
+def test_configuration_found_among_scanned_directories(tmp_path: Path):
+    """The plan elsewhere (out/), the code in a scanned directory (infra/): findings point at
+    the code, and the code is not scanned a second time as HCL; other code still is."""
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "other").mkdir()
+    shutil.copy(PLANS / "web" / "main.tf", tmp_path / "infra" / "main.tf")
+    shutil.copy(PLANS / "web" / "plan.json", tmp_path / "out" / "plan.json")
+    (tmp_path / "other" / "main.tf").write_text(
+        'resource "aws_security_group" "ops" {\n  description = "ops"\n'
+        '  ingress {\n    description = "ssh"\n    protocol = "tcp"\n    from_port = 22\n    to_port = 22\n'
+        '    cidr_blocks = ["0.0.0.0/0"]\n  }\n}\n')
+    result = scan_path(tmp_path, options=ScanOptions(plan=tmp_path / "out" / "plan.json"))
+    assert {(f.rule_id, f.resource, f.file, f.line) for f in result.findings if f.rule_id in COMPARED} == \
+        {(rule, res, f"infra/{file}", line) for rule, res, file, line in WEB_EXPECTED} | \
+        {("SG101", "aws_security_group.ops", "other/main.tf", 3)}
+    assert result.estate.sources == {"plan", "terraform"}
+    assert uid("aws_security_group.bastion", "infra") in result.estate.groups
+
+
+@pytest.mark.parametrize("doc", [
+    {"format_version": "1.2", "planned_values": [], "resource_changes": True},
+    {"format_version": "1.2", "planned_values": {"root_module": {"resources": {"a": 1}, "child_modules": "x"}}},
+    {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_security_group.x", "values": ["not", "a", "map"]},
+        {"address": "not an address"},
+        {"address": "aws_instance.y", "values": {"vpc_security_group_ids": None}}]}},
+     "resource_changes": [{"address": "aws_instance.y", "change": {"after_unknown": {"vpc_security_group_ids": [True]}}},
+                          "junk"],
+     "prior_state": {"values": []}, "configuration": {"root_module": {"module_calls": ["m"], "resources": "r"}}},
+])
+def test_odd_shapes_are_tolerated(tmp_path: Path, doc: dict[str, Any]):
+    estate = parse_plan(tmp_path, _plan_file(tmp_path, doc))
+    assert estate.errors == []
+    assert all(not is_unknown_group(g) for g in estate.groups)
+
+
+def is_unknown_group(uid_: str) -> bool:
+    return "#" not in uid_
