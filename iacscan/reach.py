@@ -316,11 +316,16 @@ class Reachability:
         for akey in akey_masks:
             candidates.update(self.open_by_akey.get(akey, ()))
         out = []
+        sigs, group_keys = self.sigs, set(group_masks)
         for tid in candidates:
-            dst = self.sigs[tid]
-            mask = any_mask | akey_masks.get(dst.akey, 0)
-            for h in dst.groups:
-                mask |= group_masks.get(h, 0)
+            dst = sigs[tid]
+            if any_mask & dst.in_mask:
+                out.append(tid)
+                continue
+            mask = akey_masks.get(dst.akey, 0) if akey_masks else 0
+            if group_keys and not group_keys.isdisjoint(dst.groups):
+                for h in dst.groups:
+                    mask |= group_masks.get(h, 0)
             if mask & dst.in_mask:
                 out.append(tid)
         return out
