@@ -22,7 +22,9 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from iacscan.drift_keys import AtomicKey, expected_description, is_aws_default, key_of, region_of, text
+from iacscan.drift_keys import (
+    AtomicKey, could_be, expected_description, is_aws_default, key_of, region_of, text,
+)
 from iacscan.drift_match import LiveIndex, candidates, code_vpc_id, match_vpcs, match_workload, names_match
 from iacscan.model import Estate, Rule, SecurityGroup, Unknown, Unresolved, Workload
 
@@ -216,11 +218,11 @@ def _rule_diff(code: Estate, index: LiveIndex, cmp: Comparison, group: SecurityG
         if key is not None:
             live_keys.setdefault(key, rule)
     code_keys: dict[AtomicKey, Rule | None] = {}
-    uncertain: set[str] = set()
+    uncertain: list[Rule] = []
     for rule in group.rules if group is not None else []:
         key = key_of(rule, own, account, _code_resolver(code, cmp), code)
         if key is None:
-            uncertain.add(rule.direction.value)
+            uncertain.append(rule)
         else:
             code_keys.setdefault(key, rule)
     if group is not None and group.implicit_egress:
@@ -232,9 +234,9 @@ def _rule_diff(code: Estate, index: LiveIndex, cmp: Comparison, group: SecurityG
             continue
         elif group is not None and group.implicit_egress and key == AtomicKey("egress", "all", None, None, "cidr", "::/0"):
             continue
-        elif key.direction in uncertain:
+        elif any(could_be(rule, key) for rule in uncertain):
             _note(cmp, group or live, f"live {key.describe()} on {own}",
-                  "the code has a rule in this direction whose value is unknown; it may be this one")
+                  "a rule of the code whose peer is unknown (or has no live group) may be this one")
         else:
             diff.live_only.append((key, rule))
     diff.code_only = [(k, r) for k, r in code_keys.items() if k not in live_keys]

@@ -123,6 +123,24 @@ def _peer(rule: Rule, own_id: str, account: str, groups: GroupResolver,
     return None
 
 
+def could_be(rule: Rule, key: AtomicKey) -> bool:
+    """Whether a code rule that has no key (a part unknown, or a peer group with no live
+    counterpart) may be the live rule ``key``: what is known of it agrees."""
+    if rule.direction.value != key.direction:
+        return False
+    protocol, lo, hi = rule.protocol, rule.from_port, rule.to_port
+    if isinstance(protocol, str):
+        protocol = net.normalize_protocol(protocol)
+        if protocol != key.protocol:
+            return False
+        if not (is_unknown(lo) or is_unknown(hi)) and norm_ports(protocol, lo, hi) != (  # type: ignore[arg-type]
+                key.from_port, key.to_port):
+            return False
+    kinds = {PeerKind.CIDR: "cidr", PeerKind.GROUP: "group", PeerKind.SELF: "group",
+             PeerKind.PREFIX_LIST: "prefix_list"}
+    return rule.peer.kind is PeerKind.UNKNOWN or kinds.get(rule.peer.kind) == key.kind
+
+
 def is_aws_default(key: AtomicKey, own_id: str) -> bool:
     """True for a rule AWS puts in every default group (all from itself, all out)."""
     if key.protocol != "all":

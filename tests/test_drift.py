@@ -438,3 +438,18 @@ def test_command_snapshot_and_region_exclude_each_other(tmp_path: Path) -> None:
 
     (tmp_path / "snap.json").write_text("{}")
     assert main(["drift", str(tmp_path), "--snapshot", str(tmp_path / "snap.json"), "--region", "us-east-1"]) == 2
+
+
+def test_rule_to_a_group_missing_from_live_does_not_hide_other_live_rules() -> None:
+    cache_uid = make_uid(".", "aws_security_group.cache")
+    code_web = code_group("web", [rule("ingress", "tcp", 6379, 6379, Peer(PeerKind.GROUP, cache_uid), line=4)])
+    code_cache = code_group("cache", [], line=20, description="cache")
+    ssh = rule("ingress", "tcp", 22, 22, cidr("0.0.0.0/0"), resource_id="sgr-1")
+    other = rule("ingress", "tcp", 6379, 6379, Peer(PeerKind.GROUP, "sg-0old"), resource_id="sgr-2")
+    code, live = estates([code_web, code_cache], [live_group("sg-0web", "web", [ssh, other])])
+    result = drift(code, live)
+    # the SSH rule cannot be the code's cache rule: reported; the 6379 rule from sg-0old may be: a note
+    assert found(result) == {("DRIFT501", "high", "aws_security_group.web", "main.tf", 1),
+                             ("DRIFT502", "medium", "aws_security_group.cache", "main.tf", 20)}
+    assert any("live ingress tcp 6379 from sg-0old on sg-0web" in f.message
+               for f in result.findings if f.rule_id == "IAC002")

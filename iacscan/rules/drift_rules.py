@@ -82,8 +82,11 @@ def live_only(ctx: Context) -> Iterator[Finding]:
     own (all inbound from itself, all outbound) count. Live groups in VPCs the code does not
     touch are left alone.
 
-    Severity: high when the rule (or, for a whole group, one of its inbound rules) admits
-    the whole internet (``0.0.0.0/0`` or ``::/0``); medium otherwise.
+    Severity: high when the rule is inbound from the whole internet (``0.0.0.0/0`` or
+    ``::/0``), or, for a whole group, when one of its inbound rules is; medium otherwise
+    (outbound rules to the internet included). A live rule that may be a code rule whose
+    peer is unknown, or a live group that may be a code group whose name is unknown or
+    which several live groups match, is not reported: IAC002 says it was not checked.
 
     Why it matters
     A rule added by hand is invisible in code review and is lost or fought over at the next
@@ -331,8 +334,9 @@ def workload_groups(ctx: Context) -> Iterator[Finding]:
     Under ``iacscan drift``: a workload of the code matched to a live one (by the id a plan
     or state gives, else an instance by a unique ``Name`` tag) whose attached security
     groups differ. Code groups are compared by their live ids; a workload whose code
-    groups cannot all be told (unknown values, groups missing from live state) is not
-    judged.
+    groups cannot all be told (unknown values, groups missing from live state), or whose
+    code lists no group at all (AWS then attaches the VPC's default group), is not judged;
+    a workload missing from live state is not this rule's business.
 
     Why it matters
     A group attached by hand grants access nobody reviewed; a group detached by hand
