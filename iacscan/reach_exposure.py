@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iacscan.model import Estate, NetworkAcl, RouteTable, Subnet, Workload, is_unknown
+from iacscan.model import Estate, NetworkAcl, RouteTable, Subnet, Unknown, Workload, is_unknown
 from iacscan.net import AddressSet, Traffic
 
 CONFIRMED, UNCONFIRMED, NONE = "confirmed", "unconfirmed", "none"
@@ -180,21 +180,20 @@ class Network:
 def acl_internet_ingress(acl: NetworkAcl) -> Traffic | None:
     """The traffic an ACL's inbound entries allow from an arbitrary internet host, or None
     when an entry that could matter is unknown (then the ACL is not used to narrow)."""
-    entries = []
+    entries: list[tuple[int, str, Traffic]] = []
     for entry in acl.entries:
         if entry.egress:
             continue
-        if is_unknown(entry.rule_number) or is_unknown(entry.cidr) or is_unknown(entry.protocol) \
-                or is_unknown(entry.from_port) or is_unknown(entry.to_port):
+        number, cidr, proto, lo, hi = entry.rule_number, entry.cidr, entry.protocol, entry.from_port, entry.to_port
+        if not isinstance(number, int) or not isinstance(cidr, str) or not isinstance(proto, str) \
+                or isinstance(lo, Unknown) or isinstance(hi, Unknown):
             return None
-        cidr = AddressSet.of([entry.cidr])
-        if cidr.is_internet:
-            entries.append(entry)
+        if AddressSet.of([cidr]).is_internet:
+            entries.append((number, entry.action, Traffic.of(proto, lo, hi)))
     remaining, allowed = _EVERYTHING, Traffic()
-    for entry in sorted(entries, key=lambda e: e.rule_number):
-        traffic = Traffic.of(str(entry.protocol), entry.from_port, entry.to_port)  # type: ignore[arg-type]
+    for _, action, traffic in sorted(entries, key=lambda e: e[0]):
         matched = traffic.intersection(remaining)
-        if entry.action == "allow":
+        if action == "allow":
             allowed = allowed.union(matched)
         remaining = remaining.difference(traffic)
         if not remaining:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from iacscan.model import Direction, Estate, PeerKind, Rule, SecurityGroup, is_unknown
+from iacscan.model import Direction, Estate, PeerKind, Rule, SecurityGroup, Unknown
 from iacscan.net import ALL_PORTS, PORT_MAX, AddressSet, Intervals, Traffic
 
 Entry = tuple[AddressSet, Traffic]
@@ -51,7 +51,7 @@ class GroupView:
 def rule_traffic(rule: Rule) -> Traffic | None:
     """The traffic one rule admits, or None when its protocol or ports are unknown."""
     proto, lo, hi = rule.protocol, rule.from_port, rule.to_port
-    if is_unknown(proto) or is_unknown(lo) or is_unknown(hi):
+    if not isinstance(proto, str) or isinstance(lo, Unknown) or isinstance(hi, Unknown):
         return None
     key = (proto, lo, hi)
     found = _RULE_TRAFFIC.get(key)

@@ -106,7 +106,8 @@ def _pools(reach: Reachability) -> tuple[dict[PoolKey, set[int]], dict[int, Pool
     answers for the whole pool. Built once per estate; each search gets fresh sets."""
     if "pools" not in reach.memo:
         reach.memo["pools"] = _build_pools(reach)
-    pools, pool_of = reach.memo["pools"]  # type: ignore[misc]
+    built: tuple[dict[PoolKey, set[int]], dict[int, PoolKey]] = reach.memo["pools"]  # type: ignore[assignment]
+    pools, pool_of = built
     return {k: set(v) for k, v in pools.items()}, pool_of
 
 
