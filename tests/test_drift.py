@@ -1,6 +1,8 @@
 """Drift (DRIFT501-504) on model-built code and live estates: exact findings and remediation."""
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -387,9 +389,6 @@ HTTPS_PERM = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [
 
 def _run(tmp_path: Path, snapshot: dict[str, object], capsys: pytest.CaptureFixture[str],
          *extra: str) -> tuple[int, dict[str, object]]:
-    import json
-    import os
-
     from iacscan.cli import main
 
     (tmp_path / "code").mkdir()
@@ -453,3 +452,22 @@ def test_rule_to_a_group_missing_from_live_does_not_hide_other_live_rules() -> N
                              ("DRIFT502", "medium", "aws_security_group.cache", "main.tf", 20)}
     assert any("live ingress tcp 6379 from sg-0old on sg-0web" in f.message
                for f in result.findings if f.rule_id == "IAC002")
+
+
+def test_command_baseline_hides_accepted_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from iacscan.cli import main
+    from iacscan.suppress import BASELINE_VERSION, baseline_document
+
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    code, report = _run(tmp_path, _snapshot([_sg([HTTPS_PERM, ssh])]), capsys)
+    assert code == 1
+    entries = [{"fingerprint": f["fingerprint"]} for f in report["findings"]]  # type: ignore[index]
+    document = baseline_document([]) | {"findings": entries, "version": BASELINE_VERSION}
+    (tmp_path / "base.json").write_text(json.dumps(document))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["drift", "code", "--snapshot", "snap.json", "--format", "json", "--baseline", "base.json"]) == 0
+    finally:
+        os.chdir(cwd)
+    assert json.loads(capsys.readouterr().out)["findings"] == []

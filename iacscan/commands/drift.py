@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from iacscan.commands import emit, existing_file, ruleset_for, scan_targets, use_color
-from iacscan.commands.scan import EXIT_BUG, EXIT_CLEAN, EXIT_FINDINGS, NEVER, fails, report_rule_errors
+from iacscan.commands.scan import (
+    EXIT_BUG, EXIT_CLEAN, EXIT_FINDINGS, NEVER, baseline_fingerprints, fails, report_rule_errors, step_summary,
+)
 from iacscan.commands.snapshot import add_live_options
 from iacscan.drift import compare_estates
 from iacscan.errors import UserError
@@ -53,8 +55,15 @@ def run_drift(args: argparse.Namespace) -> ScanResult:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``iacscan drift``; exit codes as ``iacscan scan``."""
+    hidden = baseline_fingerprints(args)  # a bad baseline file stops before anything is read
     result = run_drift(args)
+    if hidden is not None:
+        from iacscan.suppress import apply_baseline
+
+        apply_baseline(result, hidden)
     emit(REPORTERS[args.format](result, use_color(args.output)), args.output)
+    if args.format == "github":
+        step_summary(result)
     if result.rule_errors:
         report_rule_errors(result.rule_errors, debug=args.debug)
         return EXIT_BUG
@@ -76,6 +85,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--fail-on", type=str.lower, default="high",
                    choices=[s.value for s in Severity] + [NEVER],
                    help="exit 1 when a finding is at or above this severity (default: high; none: never)")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="hide the findings whose fingerprints FILE lists (an iacscan baseline file): drift accepted for now")
     p.add_argument("--ruleset", metavar="NAME|FILE", help="ruleset name (default, strict) or YAML file")
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform .tfvars file to apply to every module (repeatable)")
