@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from iacscan import suppress
 from iacscan.discover import discover, relative
 from iacscan.environments import assign_environments
 from iacscan.findings import Finding, Severity
@@ -33,6 +34,8 @@ class ScanResult:
     graph: EstateGraph
     findings: list[Finding]
     rule_errors: list[str] = field(default_factory=list)  # internal errors of rules (bugs)
+    suppressed: list[Finding] = field(default_factory=list)  # hidden by inline suppressions
+    baselined: list[Finding] = field(default_factory=list)  # hidden by --baseline
 
     @property
     def errors(self) -> list[dict[str, str]]:
@@ -96,7 +99,9 @@ def run_rules(estate: Estate, ruleset: Ruleset) -> ScanResult:
             rule_errors.append(f"{meta.id}: {traceback.format_exc()}")
             findings.append(_internal_error(ctx, meta.id))
     findings.sort(key=Finding.sort_key)
-    return ScanResult(Path(estate.root), estate, graph, findings, rule_errors)
+    result = ScanResult(Path(estate.root), estate, graph, findings, rule_errors)
+    suppress.apply(result)  # inline suppressions (iacscan:ignore comments, CFN Metadata)
+    return result
 
 
 def _internal_error(ctx: Context, rule_id: str) -> Finding:

@@ -75,7 +75,8 @@ def test_json_contract_keys_and_order() -> None:
     assert doc["version"] == 1
     assert doc["tool"]["name"] == "iacscan"
     assert doc["summary"] == {"files": 3, "security_groups": 2, "workloads": 1,
-                              "by_severity": {"critical": 2, "high": 2, "medium": 0, "low": 1, "info": 0}}
+                              "by_severity": {"critical": 2, "high": 2, "medium": 0, "low": 1, "info": 0},
+                              "suppressed": 0, "baselined": 0}
     assert doc["errors"] == [{"file": "broken.tf", "message": "unexpected token '}'"}]
     for finding in doc["findings"]:
         assert list(finding) == ["rule_id", "severity", "title", "message", "resource", "file", "line",

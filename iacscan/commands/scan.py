@@ -16,6 +16,7 @@ from iacscan.diffmode import Diff
 from iacscan.hook import scan_named
 from iacscan.ruleset import Ruleset
 from iacscan.scan import ScanOptions, ScanResult
+from iacscan.suppress import apply_baseline, load_baseline
 
 #: ``--fail-on none``: findings never fail the scan (rule failures still exit 3).
 NEVER = "none"
@@ -84,8 +85,14 @@ def check_live_options(args: argparse.Namespace) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``iacscan scan``; returns 0, 1 (findings at or above --fail-on) or 3 (a rule failed)."""
+    hidden = baseline_fingerprints(args)  # read first: a bad baseline file stops before scanning
     diff = run_diff(args) if getattr(args, "diff_base", None) else None
+    if diff is not None and hidden is not None:
+        apply_baseline(diff.head, hidden)
+        diff.new = [f for f in diff.new if f.fingerprint not in hidden]
     result = diff.new_result() if diff else run_scan(args)
+    if diff is None and hidden is not None:
+        apply_baseline(result, hidden)
     color = use_color(args.output)
     emit(diffmode.render(diff, args.format, color) if diff else REPORTERS[args.format](result, color),
          args.output)
@@ -95,6 +102,12 @@ def command(args: argparse.Namespace) -> int:
         report_rule_errors(result.rule_errors, debug=args.debug)
         return EXIT_BUG
     return EXIT_FINDINGS if fails(result, args.fail_on) else EXIT_CLEAN
+
+
+def baseline_fingerprints(args: argparse.Namespace) -> set[str] | None:
+    """The fingerprints ``--baseline FILE`` lists (None without it); ``UserError`` when unusable."""
+    path = getattr(args, "baseline", None)
+    return load_baseline(Path(path)) if path else None
 
 
 def step_summary(result: ScanResult, diff: Diff | None = None) -> None:
@@ -150,6 +163,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--live", action="store_true", help="read live AWS state (read-only calls) and scan it")
     add_live_options(p)
     add_change_options(p)
+    p.add_argument("--baseline", metavar="FILE",
+                   help="hide the findings listed in FILE (written by 'iacscan baseline create')")
     p.set_defaults(func=command)
 
 

@@ -29,6 +29,8 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "security_groups": len(result.estate.groups),
         "workloads": len(result.estate.workloads),
         "by_severity": {sev.value: counts.get(sev, 0) for sev in SEVERITY_ORDER},
+        "suppressed": len(getattr(result, "suppressed", [])),  # hidden by inline suppressions
+        "baselined": len(getattr(result, "baselined", [])),  # hidden by --baseline
     }
 
 
