@@ -109,7 +109,7 @@ def _rules(direction: Direction, block: dict[str, Any], peers: list[Peer], locat
 
 def _unknown_rule(direction: Direction, unknown: Unknown, location: Location) -> Rule:
     return Rule(direction, unknown, unknown, unknown, Peer(PeerKind.UNKNOWN, unknown=unknown),
-                None, location)
+                unknown, location)
 
 
 def inline_rules(inst: ResourceInstance, refs: Refs) -> list[Rule]:

@@ -83,7 +83,7 @@ def inline_and_standalone(ctx: Context) -> Iterator[Finding]:
     ``aws_vpc_security_group_ingress_rule``/``_egress_rule`` resource per rule.
     """
     for group in ctx.estate.groups.values():
-        if group.source != "terraform":
+        if group.source not in ("terraform", "plan"):
             continue
         inline = [r for r in group.rules if not r.origin]
         standalone = sorted({r.origin_address or r.origin for r in group.rules if r.origin})

@@ -115,7 +115,7 @@ def test_unknown_values_become_unknown_peers():
         rule(IN, "tcp", 80, 80, Peer(PeerKind.UNKNOWN, unknown=Unknown("local.x unknown")), 8),
         rule(IN, "tcp", 80, 80, Peer(PeerKind.UNKNOWN, unknown=not_sg), 8),
         rule(IN, "tcp", 80, 80, Peer(PeerKind.UNKNOWN, unknown=Unknown("var.self unknown")), 8),
-        rule(OUT, whole, whole, whole, Peer(PeerKind.UNKNOWN, unknown=whole), 12),
+        rule(OUT, whole, whole, whole, Peer(PeerKind.UNKNOWN, unknown=whole), 12, whole),
     ]
 
 
