@@ -132,7 +132,8 @@ def compare(code: Estate, live: Estate) -> Comparison:
     pending = _match_by_id(code, index, cmp, used)
     covered = {v for v in (code_vpc_id(code, g.vpc, vpc_map) for g in code.groups.values()) if v}
     covered |= set(vpc_map.values())
-    for group in sorted(pending, key=lambda g: g.uid):
+    # groups whose VPC is known first: a group matched by name alone must not take their live twin
+    for group in sorted(pending, key=lambda g: (not code_vpc_id(code, g.vpc, vpc_map), g.uid)):
         _match_by_name(code, group, code_vpc_id(code, group.vpc, vpc_map), index, cmp, used, sg_failed)
     covered |= {index.vpc_id(p.live.vpc) for p in cmp.pairs} - {""}
     cmp.code_to_live = {p.code.uid: p.live.live_id for p in cmp.pairs}

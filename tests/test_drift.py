@@ -471,3 +471,14 @@ def test_command_baseline_hides_accepted_drift(tmp_path: Path, capsys: pytest.Ca
     finally:
         os.chdir(cwd)
     assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_group_with_a_known_vpc_is_matched_before_one_matched_by_name_alone() -> None:
+    # "a.web" (no VPC) sorts first by uid, but the VPC-bound group takes sg-0in first
+    loose = code_group("web", [], vpc=None)
+    loose.uid, loose.address = make_uid("a", "aws_security_group.web"), "aws_security_group.web"
+    bound = code_group("web", [], line=40)
+    bound.uid = make_uid("z", "aws_security_group.web")
+    code, live = estates([loose, bound], [live_group("sg-0in", "web", [])])
+    result = drift(code, live)
+    assert found(result) == {("DRIFT502", "medium", "aws_security_group.web", "main.tf", 1)}
