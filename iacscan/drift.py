@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 #: Rules that run under ``iacscan drift`` besides the drift family.
 ALSO_RUN = ("IAC001", "IAC002")
 SG_OPERATIONS = ("DescribeSecurityGroups",)
-WORKLOAD_OPERATIONS = ("DescribeInstances", "DescribeNetworkInterfaces")
+#: AWS's egress of a group created without egress rules (CloudFormation, the API).
+_ALL_OUT_V4 = AtomicKey("egress", "all", None, None, "cidr", "0.0.0.0/0")
+_ALL_OUT_V6 = AtomicKey("egress", "all", None, None, "cidr", "::/0")
 
 
 @dataclass
@@ -227,13 +229,13 @@ def _rule_diff(code: Estate, index: LiveIndex, cmp: Comparison, group: SecurityG
         else:
             code_keys.setdefault(key, rule)
     if group is not None and group.implicit_egress:
-        code_keys.setdefault(AtomicKey("egress", "all", None, None, "cidr", "0.0.0.0/0"), None)
+        code_keys.setdefault(_ALL_OUT_V4, None)
     for key, rule in live_keys.items():
         if key in code_keys:
             _compare_descriptions(diff, key, code_keys[key], rule)
         elif group is None and is_aws_default(key, own):
             continue
-        elif group is not None and group.implicit_egress and key == AtomicKey("egress", "all", None, None, "cidr", "::/0"):
+        elif group is not None and group.implicit_egress and key == _ALL_OUT_V6:
             continue
         elif any(could_be(rule, key) for rule in uncertain):
             _note(cmp, group or live, f"live {key.describe()} on {own}",

@@ -58,7 +58,7 @@ def revoke(key: AtomicKey, group_id: str, rule_id: str = "") -> dict[str, str]:
     perm = ip_permission(key, group_id)
     return {"cli": f"aws ec2 revoke-security-group-{verb} --group-id {group_id} "
                    f"--ip-permissions {shlex.quote(shorthand(key, group_id))}",
-            "boto3": boto3_call(f"revoke_security_group_{verb}", f'GroupId="{group_id}", IpPermissions=[{_py(perm)}]')}
+            "boto3": boto3_call(f"revoke_security_group_{verb}", _args(group_id, perm))}
 
 
 def authorize(key: AtomicKey, group_id: str, description: str | None) -> dict[str, str]:
@@ -67,7 +67,7 @@ def authorize(key: AtomicKey, group_id: str, description: str | None) -> dict[st
     perm = ip_permission(key, group_id, description)
     return {"cli": f"aws ec2 authorize-security-group-{verb} --group-id {group_id} "
                    f"--ip-permissions {shlex.quote(json.dumps([perm]))}",
-            "boto3": boto3_call(f"authorize_security_group_{verb}", f'GroupId="{group_id}", IpPermissions=[{_py(perm)}]')}
+            "boto3": boto3_call(f"authorize_security_group_{verb}", _args(group_id, perm))}
 
 
 def update_description(key: AtomicKey, group_id: str, description: str | None) -> dict[str, str]:
@@ -76,16 +76,15 @@ def update_description(key: AtomicKey, group_id: str, description: str | None) -
     perm = ip_permission(key, group_id, description or "")
     return {"cli": f"aws ec2 update-security-group-rule-descriptions-{verb} --group-id {group_id} "
                    f"--ip-permissions {shlex.quote(json.dumps([perm]))}",
-            "boto3": boto3_call(f"update_security_group_rule_descriptions_{verb}",
-                            f'GroupId="{group_id}", IpPermissions=[{_py(perm)}]')}
+            "boto3": boto3_call(f"update_security_group_rule_descriptions_{verb}", _args(group_id, perm))}
 
 
 def boto3_call(method: str, args: str) -> str:
     return f'import boto3\nec2 = boto3.client("ec2")\nec2.{method}({args})'
 
 
-def _py(value: Any) -> str:
-    return json.dumps(value)
+def _args(group_id: str, perm: dict[str, Any]) -> str:
+    return f'GroupId="{group_id}", IpPermissions=[{json.dumps(perm)}]'
 
 
 def tf_name(text: str) -> str:
@@ -138,7 +137,8 @@ def tf_standalone(key: AtomicKey, group_ref: str, own_id: str, description: str 
 def cfn_standalone(key: AtomicKey, group_ref: str, description: str | None) -> str:
     """An ``AWS::EC2::SecurityGroupIngress``/``Egress`` resource for the rule."""
     ingress = key.direction == "ingress"
-    lines = [f"{'Ingress' if ingress else 'Egress'}{tf_name(key.protocol + key.ports).replace('_', '').replace('-', 'to')}:",
+    logical = tf_name(key.protocol + key.ports).replace("_", "").replace("-", "to")
+    lines = [f"{'Ingress' if ingress else 'Egress'}{logical}:",
              f"  Type: AWS::EC2::SecurityGroup{'Ingress' if ingress else 'Egress'}", "  Properties:",
              f"    GroupId: {group_ref}", f'    IpProtocol: "{"-1" if key.protocol == "all" else key.protocol}"']
     if key.from_port is not None:
@@ -180,5 +180,6 @@ def cfn_group_import(group: SecurityGroup, vpc_id: str) -> str:
         f"    GroupDescription: {json.dumps(str(group.description or ''))}",
         *([f"    VpcId: {vpc_id}"] if vpc_id else []),
         f"# aws cloudformation create-change-set --stack-name <stack> --change-set-name import-{group.live_id} "
-        f"--change-set-type IMPORT --template-body file://template.yaml --resources-to-import {shlex.quote(resources)}",
+        "--change-set-type IMPORT --template-body file://template.yaml "
+        f"--resources-to-import {shlex.quote(resources)}",
     ])

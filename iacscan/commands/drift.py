@@ -86,7 +86,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
                    choices=[s.value for s in Severity] + [NEVER],
                    help="exit 1 when a finding is at or above this severity (default: high; none: never)")
     p.add_argument("--baseline", metavar="FILE",
-                   help="hide the findings whose fingerprints FILE lists (an iacscan baseline file): drift accepted for now")
+                   help="hide the findings whose fingerprints FILE lists (an iacscan baseline file)")
     p.add_argument("--ruleset", metavar="NAME|FILE", help="ruleset name (default, strict) or YAML file")
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform .tfvars file to apply to every module (repeatable)")

@@ -7,6 +7,7 @@ carries the live id in ``details["live_id"]`` and remediation with the real ids.
 """
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Iterator
 from typing import Any
@@ -157,7 +158,7 @@ def _unmanaged(ctx: Context, group: SecurityGroup) -> Finding:
                f"in the code" + ("; it admits the internet" if open_keys else ""))
     remediation = {
         "summary": f"Adopt {gid} into the code (import it) or delete it once nothing uses it.",
-        "console": f"EC2 console → Security Groups → {gid} → check 'Network interfaces' → delete it, or import it.",
+        "console": f"EC2 console → Security Groups → {gid} → check what uses it → delete it, or import it.",
         "cli": f"aws ec2 describe-network-interfaces --filters Name=group-id,Values={gid}   # who uses it\n"
                f"aws ec2 delete-security-group --group-id {gid}",
         "boto3": fix.boto3_call("delete_security_group", f'GroupId="{gid}"'),
@@ -368,12 +369,14 @@ def _workload(ctx: Context, diff: WorkloadDiff) -> Finding:
     groups = " ".join(diff.code_groups)
     if live.live_id.startswith("i-"):
         cli = f"aws ec2 modify-instance-attribute --instance-id {live.live_id} --groups {groups}"
-        boto3 = fix.boto3_call("modify_instance_attribute", f'InstanceId="{live.live_id}", Groups={diff.code_groups!r}')
+        boto3 = fix.boto3_call("modify_instance_attribute",
+                               f'InstanceId="{live.live_id}", Groups={json.dumps(diff.code_groups)}')
     else:
         cli = f"# set the security groups of {live.live_id} to: {groups}"
         boto3 = ""
     remediation = {"summary": f"Attach exactly {groups} to {live.live_id} (apply the code), or change the code.",
-                   "cli": cli, "boto3": boto3, "terraform": f"terraform apply   # restores the groups of {code.address}"}
+                   "cli": cli, "boto3": boto3,
+                   "terraform": f"terraform apply   # restores the groups of {code.address}"}
     finding = ctx.finding(resource=code.address, uid=code.uid, location=code.location, message=message,
                           details={"live_id": live.live_id, "added": added, "removed": removed},
                           environment=code.environment, live_id=live.live_id)
