@@ -88,6 +88,14 @@ class Reachability:
         self._declared_defaults = {g.vpc: uid for uid, g in estate.groups.items()
                                    if g.is_default and isinstance(g.vpc, str) and g.vpc}
         self._build_sigs()
+        self._build_indexes()
+        self._flows: dict[tuple[int, int], Traffic] = {}
+        self._receivers: dict[int, list[int]] = {}
+        self.memo: dict[object, object] = {}  # query results shared by the NET rules
+
+    def _build_indexes(self) -> None:
+        """Who carries which group, who names which group in ingress, who sits at which
+        addresses, who admits anyone: the indexes candidates come from."""
         self.members: dict[str, list[int]] = defaultdict(list)
         for sig in self.sigs:
             for uid in sig.groups:
@@ -112,9 +120,6 @@ class Reachability:
                     self.open_members[uid].append(sig.id)
                 if sig.akey is not None:
                     self.open_by_akey[sig.akey].append(sig.id)
-        self._flows: dict[tuple[int, int], Traffic] = {}
-        self._receivers: dict[int, list[int]] = {}
-        self.memo: dict[object, object] = {}  # query results shared by the NET rules
 
     # ------------------------------------------------------------ signatures
 
