@@ -39,7 +39,8 @@ Snapshot format (version 1)::
                                            # Runtime, PackageType, VpcConfig, LastModified
           "config_recorders": [...], "config_recorder_status": [...], "delivery_channels": [...],
           "trails": [...],                 # cloudtrail DescribeTrails trailList[] (shadow trails too)
-          "trail_status": {"arn:aws:cloudtrail:…": {GetTrailStatus response}}
+          "trail_status": {"arn:aws:cloudtrail:…": {"IsLogging": true, ...}}  # GetTrailStatus:
+                                           # IsLogging, LatestDeliveryError, Start/StopLoggingTime
         }
       },
       "failures": [{"region": "us-east-1", "service": "ec2", "operation": "DescribeFlowLogs",
@@ -178,7 +179,7 @@ def fetch(client: Any, call: Call, **params: Any) -> list[Any] | dict[str, Any]:
     if not call.result:
         response = dict(getattr(client, call.method)(**params))
         response.pop("ResponseMetadata", None)
-        return response
+        return {k: v for k, v in response.items() if k in call.keep} if call.keep else response
     if client.can_paginate(call.method):
         pages: Iterable[dict[str, Any]] = client.get_paginator(call.method).paginate(**params)
     else:

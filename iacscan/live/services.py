@@ -86,7 +86,8 @@ REGION_CALLS: tuple[Call, ...] = (
 #: Their results are stored as ``{parent id: [items]}`` (or ``{parent id: response}``).
 PREFIX_LIST_ENTRIES = Call("prefix_list_entries", "ec2", "GetManagedPrefixListEntries", "Entries", "Cidr")
 LISTENERS = Call("listeners", "elbv2", "DescribeListeners", "Listeners", "ListenerArn")
-TRAIL_STATUS = Call("trail_status", "cloudtrail", "GetTrailStatus", "", "")
+TRAIL_STATUS = Call("trail_status", "cloudtrail", "GetTrailStatus", "", "",
+                    keep=("IsLogging", "LatestDeliveryError", "StartLoggingTime", "StopLoggingTime"))
 CALLER_IDENTITY = Call("account", "sts", "GetCallerIdentity", "", "")
 DESCRIBE_REGIONS = Call("regions", "ec2", "DescribeRegions", "Regions", "RegionName")
 
