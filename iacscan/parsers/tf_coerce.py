@@ -217,8 +217,13 @@ class Refs:
         self.by_uid: dict[str, ResourceInstance] = {}
         self.by_live: dict[str, ResourceInstance] = {}
         self.by_name: dict[tuple[str, str, str], list[ResourceInstance]] = defaultdict(list)
+        #: instances per (scope, type) in input order (a literal name is looked up among them)
+        self.by_scope_type: dict[tuple[str, str], list[ResourceInstance]] = defaultdict(list)
+        self.position: dict[str, int] = {}  # input order of each uid
         for inst in instances:
             self.by_uid[inst.uid] = inst
+            self.position.setdefault(inst.uid, len(self.position))
+            self.by_scope_type[(inst.scope, inst.type)].append(inst)
             live = inst.attrs.get("id")
             if isinstance(live, str) and live:
                 self.by_live[live] = inst

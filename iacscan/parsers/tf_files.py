@@ -131,7 +131,12 @@ def node_line(node: Any) -> int:
 
 def parse_hcl(text: str) -> dict[str, Any]:
     """Attributes of an HCL document with no blocks of interest (``.tfvars``)."""
-    return dict(hcl2.serialize(hcl2.parses(text), serialization_options=OPTIONS))
+    from iacscan.parsers.hcl_fast import FastParseError, fast_attributes
+
+    try:
+        return fast_attributes(text)
+    except (FastParseError, RecursionError):
+        return dict(hcl2.serialize(hcl2.parses(text), serialization_options=OPTIONS))
 
 
 def hcl_blocks(text: str, rel: str) -> list[Block]:

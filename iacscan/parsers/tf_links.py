@@ -109,9 +109,18 @@ def _named_or_ref(refs: Refs, inst: ResourceInstance, value: Any, types: tuple[s
     if found is None:
         found = refs.named(inst.scope, types, ref)
     if found is None:
-        found = next((i for i in refs.by_uid.values() if i.type in types and i.scope == inst.scope
-                      and any(i.attrs.get(k) == ref for k in ("cluster_identifier", "identifier"))), None)
+        found = _by_identifier(refs, inst.scope, types, ref)
     return found if found is not None else Unknown(f"{what} {ref!r} is not declared in this configuration")
+
+
+def _by_identifier(refs: Refs, scope: str, types: tuple[str, ...], ref: str) -> ResourceInstance | None:
+    """The first instance (in input order) of ``types`` in ``scope`` whose identifier is ``ref``."""
+    matches = [next((i for i in refs.by_scope_type.get((scope, typ), ())
+                     if refs.by_uid.get(i.uid) is i
+                     and any(i.attrs.get(k) == ref for k in ("cluster_identifier", "identifier"))), None)
+               for typ in types]
+    found = [m for m in matches if m is not None]
+    return min(found, key=lambda i: refs.position.get(i.uid, 0)) if found else None
 
 
 def link_cluster_member(inst: ResourceInstance, refs: Refs, estate: Estate) -> None:
