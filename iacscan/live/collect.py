@@ -259,6 +259,8 @@ def account_of(source: ClientSource, region: str) -> tuple[str | None, list[Fail
         response = fetch(source.client("sts", region), CALLER_IDENTITY)
     except _FATAL as exc:
         raise CollectError(f"AWS credentials: {exc}") from None
+    except _UNREACHABLE as exc:  # nothing else would answer either: stop instead of retrying every call
+        raise CollectError(f"cannot reach AWS: {exc}") from None
     except (ClientError, BotoCoreError) as exc:
         return None, [_failure(GLOBAL, CALLER_IDENTITY, exc)]
     account = response.get("Account") if isinstance(response, dict) else None

@@ -8,6 +8,7 @@ HTTP response and lets the retry reach moto.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from iacscan.live.collect import SessionClients, client_config, collect, fetch
+from iacscan.live.collect import SessionClients, client_config, collect, enabled_regions, fetch
+from iacscan.live.progress import Progress
 from iacscan.live.services import REGION_CALLS, Call
 from iacscan.parsers.live import parse_snapshot
 
@@ -165,3 +167,28 @@ class _Raw:
 
     def stream(self, **kwargs: Any) -> Any:
         yield self.body
+
+
+def test_all_regions_are_the_enabled_ones() -> None:
+    client, stub = stubbed("ec2")
+    stub.add_response("describe_regions", {"Regions": [
+        {"RegionName": "us-west-2", "OptInStatus": "opt-in-not-required"},
+        {"RegionName": "af-south-1", "OptInStatus": "opted-in"},
+    ]}, expected_params={})  # no AllRegions: only regions enabled for the account
+
+    class Source:
+        def client(self, service: str, region: str) -> Any:
+            return client
+
+    with stub:
+        assert enabled_regions(Source(), REGION) == ["af-south-1", "us-west-2"]
+
+
+def test_progress_names_regions_and_operations_only_when_enabled() -> None:
+    shown, hidden = io.StringIO(), io.StringIO()
+    for progress in (Progress(enabled=True, stream=shown), Progress(enabled=False, stream=hidden)):
+        collect([REGION], source=StubbedSource({}, {}), progress=progress)
+    text = shown.getvalue()
+    assert "\r\x1b[Ksnapshot: 0/1 regions done; us-east-1 DescribeSecurityGroups" in text
+    assert "snapshot: 1/1 regions done; us-east-1 done" in text and text.endswith("\r\x1b[K")
+    assert hidden.getvalue() == ""
