@@ -6,7 +6,9 @@ files are CloudFormation is decided later by the CloudFormation parser, by conte
 """
 from __future__ import annotations
 
+import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,7 @@ class Discovered:
     terraform_dirs: list[Path] = field(default_factory=list)
     documents: list[Path] = field(default_factory=list)  # YAML/JSON candidates (CFN or plan)
     skipped_links: list[Path] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)  # glob patterns relative to root
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -33,9 +36,15 @@ def inside(root: Path, path: Path) -> bool:
     return True
 
 
-def discover(root: Path, paths: list[Path]) -> Discovered:
-    """Classify the files under ``paths`` (files or directories) within ``root``."""
+def discover(root: Path, paths: list[Path], exclude: Sequence[str] = ()) -> Discovered:
+    """Classify the files under ``paths`` (files or directories) within ``root``.
+
+    ``exclude``: glob patterns (``vendor``, ``modules/old/**``, ``*.generated.tf``) matched
+    against paths relative to ``root``; a matching directory is not walked, a matching
+    file not read (a Terraform module is still read whole when one of its files is).
+    """
     found = Discovered(root=root)
+    found.exclude = list(exclude)
     tf_dirs: set[Path] = set()
     docs: set[Path] = set()
     for path in paths:
@@ -56,7 +65,24 @@ def _walk(root: Path, top: Path, tf_dirs: set[Path], docs: set[Path], found: Dis
             _classify(root, current / name, tf_dirs, docs, found)
 
 
+def excluded(root: Path, path: Path, patterns: Sequence[str]) -> bool:
+    """True when ``path`` or a directory above it (below ``root``) matches one of ``patterns``."""
+    if not patterns:
+        return False
+    rel = relative(root, path)
+    parts = rel.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    for pattern in patterns:
+        pattern = pattern.strip().rstrip("/")
+        variants = {pattern, pattern.removeprefix("**/"), pattern.removeprefix("./")}
+        if any(fnmatch.fnmatchcase(c, v) for c in candidates for v in variants if v):
+            return True
+    return False
+
+
 def _dir_ok(root: Path, path: Path, found: Discovered) -> bool:
+    if excluded(root, path, found.exclude):
+        return False
     if path.is_symlink() and not inside(root, path):
         found.skipped_links.append(path)
         return False
@@ -64,6 +90,8 @@ def _dir_ok(root: Path, path: Path, found: Discovered) -> bool:
 
 
 def _classify(root: Path, path: Path, tf_dirs: set[Path], docs: set[Path], found: Discovered) -> None:
+    if excluded(root, path, found.exclude):
+        return
     if path.is_symlink() and not inside(root, path):
         found.skipped_links.append(path)
         return

@@ -25,6 +25,8 @@ class ScanOptions:
     live: Path | dict[str, Any] | None = None
     #: keep parsed Terraform files in this directory (``iacscan.cache``); None: no disk cache
     cache_dir: Path | None = None
+    #: glob patterns of paths (relative to the scan root) not to scan (config ``exclude``)
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,7 +48,7 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
     """Parse everything under ``paths`` into one estate (no rules run)."""
     from iacscan.parsers import terraform
 
-    found = discover(root, paths)
+    found = discover(root, paths, options.exclude)
     estate = Estate(root=str(root))
     tf_dirs = found.terraform_dirs
     if options.plan is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from iacscan.commands import emit, existing_file, ruleset_for, scan_targets, use_color
 from iacscan.commands.snapshot import add_live_options
+from iacscan.config import configure
 from iacscan.errors import UserError
 from iacscan.findings import Severity
 from iacscan.report import REPORTERS
@@ -62,8 +63,11 @@ def prepare(args: argparse.Namespace) -> tuple[Path, list[Path], Ruleset, ScanOp
         root, paths = scan_targets([])[0], []
     else:
         root, paths = scan_targets(args.paths)
+    config = configure(args, root)
     ruleset = ruleset_for(args.ruleset)
+    ruleset.environments.mapping[:0] = config.environments  # the project's own entries first
     options = options_from(args)
+    options.exclude = list(config.exclude)
     if live:
         from iacscan.commands.snapshot import take_snapshot
 
@@ -85,6 +89,7 @@ def check_live_options(args: argparse.Namespace) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``iacscan scan``; returns 0, 1 (findings at or above --fail-on) or 3 (a rule failed)."""
+    configure(args, scan_targets(args.paths)[0])  # fills --ruleset, --fail-on, --baseline from the config
     hidden = baseline_fingerprints(args)  # read first: a bad baseline file stops before scanning
     diff = run_diff(args) if getattr(args, "diff_base", None) else None
     if diff is not None and hidden is not None:
@@ -151,9 +156,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to scan (default: .)")
     p.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    p.add_argument("--fail-on", type=str.lower, default="high",
+    p.add_argument("--fail-on", type=str.lower, default=None,
                    choices=[s.value for s in Severity] + [NEVER],
-                   help="exit 1 when a finding is at or above this severity (default: high; none: never)")
+                   help="exit 1 when a finding is at or above this severity (default: the config's "
+                        "fail-on, else high; none: never)")
     add_input_options(p)
     p.add_argument("--plan", metavar="PLAN.json",
                    help="scan the planned state of 'terraform show -json' output instead of the Terraform "
@@ -184,6 +190,9 @@ def add_change_options(p: argparse.ArgumentParser) -> None:
 def add_input_options(p: argparse.ArgumentParser) -> None:
     """Options that shape what a scan reads: ruleset, Terraform variables, CFN parameters."""
     p.add_argument("--ruleset", metavar="NAME|FILE", help="ruleset name (default, strict) or YAML file")
+    p.add_argument("--config", metavar="FILE",
+                   help="configuration file (default: .iacscan.yaml, else [tool.iacscan] in pyproject.toml, "
+                        "in the scan root or the current directory)")
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform .tfvars file to apply to every module (repeatable)")
     p.add_argument("--parameters", metavar="FILE",
