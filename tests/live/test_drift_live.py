@@ -33,6 +33,12 @@ def _deployed(ec2: Any) -> dict[str, str]:
     _ingress(ec2, ids["web"], 443, cidr="10.0.0.0/8", description="https from the office")
     _ingress(ec2, ids["db"], 5432, source=ids["web"], description="postgres from web")
     _ingress(ec2, ids["cache"], 6379, source=ids["web"])
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    ids["instance"] = ec2.run_instances(
+        ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
+        SecurityGroupIds=[ids["web"]],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "drift-web-1"}]}],
+    )["Instances"][0]["InstanceId"]
     return ids
 
 
@@ -68,11 +74,13 @@ def test_out_of_band_changes_are_reported_with_live_ids(ec2: Any, run_iacscan: R
     postgres = [r["SecurityGroupRuleId"] for r in rules["SecurityGroupRules"] if r.get("FromPort") == 5432]
     assert len(postgres) == 1
     ec2.revoke_security_group_ingress(GroupId=ids["db"], SecurityGroupRuleIds=postgres)  # removed by hand
+    ec2.modify_instance_attribute(InstanceId=ids["instance"], Groups=[ids["web"], ids["db"]])  # attached by hand
     code, report = _drift(run_iacscan, tmp_path, ids["vpc"])
     assert _drift_findings(report) == {
         ("DRIFT501", "high", "aws_security_group.web", "code/main.tf", 8),
         ("DRIFT501", "medium", stray, "", 0),
         ("DRIFT502", "medium", "aws_security_group.db", "code/main.tf", 34),
+        ("DRIFT504", "medium", "aws_instance.web", "code/main.tf", 70),
     }
     assert code == 1
     by_key = {(f["rule_id"], f["resource"]): f for f in report["findings"]}
@@ -91,6 +99,10 @@ def test_out_of_band_changes_are_reported_with_live_ids(ec2: Any, run_iacscan: R
     assert missing["remediation"]["cli"].startswith(
         f"aws ec2 authorize-security-group-ingress --group-id {ids['db']} ")
     assert ids["web"] in missing["remediation"]["cli"]
+    attached = by_key[("DRIFT504", "aws_instance.web")]
+    assert attached["details"] == {"live_id": ids["instance"], "added": [ids["db"]], "removed": []}
+    assert attached["remediation"]["cli"] == (
+        f"aws ec2 modify-instance-attribute --instance-id {ids['instance']} --groups {ids['web']}")
 
 
 @pytest.mark.parametrize("fmt", ["text", "sarif"])
