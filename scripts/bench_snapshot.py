@@ -89,7 +89,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, in
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"iacscan {' '.join(args)} failed ({proc.returncode}): {proc.stderr.read().decode()[-2000:]}")
+        error = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+        raise SystemExit(f"iacscan {' '.join(args)} failed ({proc.returncode}): {error}")
     return elapsed, usage.ru_maxrss, proc.returncode
 
 

@@ -171,8 +171,9 @@ def _failure(region: str, call: Call, exc: Exception) -> Failure:
     return Failure(region, call.service, call.operation, code, message[:500])
 
 
-def fetch(client: Any, call: Call, **params: Any) -> list[Any] | dict[str, Any]:
-    """Run one read call (every page); the items under ``call.result``, or the response."""
+def fetch(client: Any, call: Call, **params: Any) -> Any:
+    """Run one read call (every page): the list of items under ``call.result`` (sorted by
+    ``call.sort_key``), or the response object for calls without a result list."""
     if not is_read_only(call.operation):  # the contract, checked where calls are made
         raise ValueError(f"refusing to call {call.operation}: not a read operation")
     params = {**call.params, **params}

@@ -101,7 +101,7 @@ class StubbedSource:
 
 
 def test_a_denied_call_gives_a_partial_snapshot_and_the_rest_is_read() -> None:
-    pages = {"DescribeSecurityGroups": [{"SecurityGroups": [group("sg-b")], "NextToken": "x"},
+    pages: dict[str, list[dict[str, Any]]] = {"DescribeSecurityGroups": [{"SecurityGroups": [group("sg-b")], "NextToken": "x"},
                                         {"SecurityGroups": [group("sg-a")]}],
              "DescribeVpcs": [{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}]}
     source = StubbedSource({"DescribeFlowLogs": ("UnauthorizedOperation", 403),

@@ -108,7 +108,7 @@ def test_load_balancers(services: tuple[dict[str, Any], dict[str, Any]], estate:
     web = estate.workloads[uid("web")]
     assert (web.kind, web.tier, web.public, web.ports, web.groups, web.live_id) == (
         "aws_lb", Tier.WEB, True, [443], [uid(ids["sg"])], "web")
-    assert sorted(web.subnets) == sorted([uid(ids["a"]), uid(ids["b"])])
+    assert sorted(map(str, web.subnets)) == sorted([uid(ids["a"]), uid(ids["b"])])
     assert web.location.resource_id == ids["lb"]
     legacy = estate.workloads[uid("legacy")]
     assert (legacy.kind, legacy.public, legacy.ports, legacy.subnets) == ("aws_elb", False, [80], [uid(ids["a"])])
@@ -123,7 +123,7 @@ def test_function_cache_and_databases(services: tuple[dict[str, Any], dict[str, 
     # moto keeps neither the cache's groups nor its nodes: the engine gives the port
     assert (sessions.kind, sessions.tier, sessions.ports, sessions.public) == (
         "aws_elasticache_cluster", Tier.DATA, [6379], False)
-    assert sorted(sessions.subnets) == sorted([uid(ids["a"]), uid(ids["b"])])
+    assert sorted(map(str, sessions.subnets)) == sorted([uid(ids["a"]), uid(ids["b"])])
     ledger = estate.workloads[uid("ledger")]
     assert (ledger.kind, ledger.tier, ledger.groups, ledger.ports, ledger.public) == (
         "aws_rds_cluster", Tier.DATA, [uid(ids["sg"])], [5432], False)

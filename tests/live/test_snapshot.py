@@ -89,7 +89,7 @@ def test_snapshot_parses_into_the_model(world: World, snapshot_file: Path) -> No
     orders = estate.workloads[uid("orders")]
     assert (orders.kind, orders.tier, orders.groups, orders.public, orders.ports) == (
         "aws_db_instance", Tier.DATA, [uid(world.db)], False, [5432])
-    assert sorted(orders.subnets) == sorted([uid(world.subnet), uid(world.subnet_b)])
+    assert sorted(map(str, orders.subnets)) == sorted([uid(world.subnet), uid(world.subnet_b)])
     assert estate.vpcs[uid(world.vpc)].cidrs == ["10.0.0.0/16"]
     table = next(t for t in estate.route_tables.values() if uid(world.subnet) in t.subnets)
     assert {(r.destination, r.target_kind, r.target) for r in table.routes} == {
