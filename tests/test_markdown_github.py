@@ -141,7 +141,7 @@ def test_github_limits_per_level_with_a_final_count() -> None:
                 + [_finding("SG102", Severity.HIGH, f"h{i:02d}", 100 + i) for i in range(1, 4)]
                 + [_finding("SG105", Severity.MEDIUM, f"m{i:02d}", 200 + i) for i in range(1, 3)]
                 + [_finding("SG106", Severity.LOW, f"l{i:02d}", 300 + i) for i in range(1, 13)])
-    lines = github.annotations(findings)
+    lines = github.annotation_lines(findings)
     levels = [line.split(" ", 1)[0] for line in lines]
     assert levels == ["::error"] * 10 + ["::warning"] * 2 + ["::notice"] * 9 + ["::notice"]
     assert all("SG101" in line for line in lines[:10])  # critical before high

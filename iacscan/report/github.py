@@ -34,12 +34,12 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 def render(result: ScanResult, findings: list[Finding] | None = None) -> str:
     """The annotation lines of ``findings`` (default: all of the result) and a summary line."""
-    lines = annotations(result.findings if findings is None else findings)
+    lines = annotation_lines(result.findings if findings is None else findings)
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
 
 
-def annotations(findings: list[Finding]) -> list[str]:
+def annotation_lines(findings: list[Finding]) -> list[str]:
     """One workflow command per finding, most severe first, within GitHub's per-level limit."""
     by_level: dict[str, list[Finding]] = {"error": [], "warning": [], "notice": []}
     for finding in most_severe_first(findings):
