@@ -80,8 +80,8 @@ def env_for(url: str, home: Path) -> dict[str, str]:
     return env
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (KiB) and exit code of ``python -m iacscan ARGS``."""
+def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of ``python -m iacscan ARGS``."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "iacscan", *args], cwd=cwd, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -91,16 +91,17 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, in
     if proc.returncode not in (0, 1):
         error = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
         raise SystemExit(f"iacscan {' '.join(args)} failed ({proc.returncode}): {error}")
-    return elapsed, usage.ru_maxrss, proc.returncode
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def measure(label: str, args: list[str], env: dict[str, str], cwd: Path, runs: int) -> dict[str, float]:
     results = [run(args, env, cwd) for _ in range(runs)]
     times = [r[0] for r in results]
     rss = max(r[1] for r in results) / 1024
-    print(f"{label}: median {statistics.median(times):.2f} s over {runs} runs "
-          f"(min {min(times):.2f}, max {max(times):.2f}); peak RSS {rss:.0f} MiB")
-    return {"median_s": statistics.median(times), "peak_rss_mib": rss}
+    cpu = statistics.median(r[2] for r in results)
+    print(f"{label}: median {statistics.median(times):.2f} s wall over {runs} runs "
+          f"(min {min(times):.2f}, max {max(times):.2f}); median CPU {cpu:.2f} s; peak RSS {rss:.0f} MiB")
+    return {"median_s": round(statistics.median(times), 2), "cpu_s": round(cpu, 2), "peak_rss_mib": round(rss)}
 
 
 def main() -> None:

@@ -289,7 +289,7 @@ def collect(regions: list[str] | None = None, *, all_regions: bool = False, prof
     profile, no region); every other failure is recorded in the snapshot.
     """
     clients = source or SessionClients(profile)
-    home = _home_region(clients, regions)
+    home = _home_region(clients, regions, all_regions)
     account, failures = account_of(clients, home)
     wanted = enabled_regions(clients, home) if all_regions else sorted(set(regions or [home]))
     progress = progress or Progress(len(wanted), enabled=False)
@@ -320,10 +320,14 @@ def _read_region(source: ClientSource, region: str, regions: set[str], progress:
     return result
 
 
-def _home_region(source: ClientSource, regions: list[str] | None) -> str:
+def _home_region(source: ClientSource, regions: list[str] | None, all_regions: bool) -> str:
+    """Where STS and DescribeRegions are asked: the first region asked for, else the
+    environment's, else (for ``--all-regions`` only) us-east-1."""
     if regions:
         return sorted(regions)[0]
     default = source.default_region() if isinstance(source, SessionClients) else None
+    if not default and all_regions:
+        return "us-east-1"
     if not default:
         raise CollectError("no AWS region: pass --region REGION (or --all-regions), "
                            "or set AWS_REGION / AWS_DEFAULT_REGION")
