@@ -130,6 +130,8 @@ def compare(code: Estate, live: Estate) -> Comparison:
     vpc_map = match_vpcs(code, live)
     cmp = Comparison()
     sg_failed = failures(live, SG_OPERATIONS)
+    for error in live.errors:  # a snapshot (or a region of it) that could not be read at all
+        sg_failed.setdefault("*", f"the snapshot could not be read: {error.message}")
     used: set[str] = set()
     pending = _match_by_id(code, index, cmp, used)
     covered = {v for v in (code_vpc_id(code, g.vpc, vpc_map) for g in code.groups.values()) if v}

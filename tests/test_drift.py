@@ -482,3 +482,21 @@ def test_group_with_a_known_vpc_is_matched_before_one_matched_by_name_alone() ->
     code, live = estates([loose, bound], [live_group("sg-0in", "web", [])])
     result = drift(code, live)
     assert found(result) == {("DRIFT502", "medium", "aws_security_group.web", "main.tf", 1)}
+
+
+def test_command_broken_snapshot_claims_nothing_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = _run(tmp_path, {"version": 99, "regions": {}}, capsys)
+    rows = {(f["rule_id"], f["resource"]) for f in report["findings"]}  # type: ignore[index]
+    assert ("IAC001", "snap.json") in rows
+    assert not any(rule_id.startswith("DRIFT") for rule_id, _ in rows)
+    assert code == 1
+
+
+def test_unreadable_snapshot_turns_missing_into_a_note() -> None:
+    from iacscan.model import ParseError
+
+    code, live = estates([code_group("web", [HTTPS], vpc=None)], [])
+    live.errors.append(ParseError("snap.json", 0, "not an iacscan snapshot"))
+    result = drift(code, live)
+    assert found(result) == set()
+    assert "the snapshot could not be read: not an iacscan snapshot" in one(result, "IAC002").message
