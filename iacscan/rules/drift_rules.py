@@ -186,8 +186,11 @@ def code_only(ctx: Context) -> Iterator[Finding]:
     group does not have (revoked by hand), and a code group with no live group at all
     (deleted, or never applied). When the snapshot could not read the region's security
     groups (``DescribeSecurityGroups`` failed), nothing is claimed missing: an IAC002 note
-    says it could not be checked. A CloudFormation group without egress rules expects
-    AWS's allow-all egress; its removal is reported here too.
+    says it could not be checked. Only the regions in the snapshot are looked at: a group
+    whose VPC is in none of them is noted, not claimed missing; a group whose VPC the code
+    does not say is looked for by name in every region of the snapshot. A CloudFormation
+    group without egress rules expects AWS's allow-all egress; its removal is reported
+    here too.
 
     Why it matters
     A missing rule usually breaks something (a health check, a database connection) or
