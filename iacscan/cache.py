@@ -6,8 +6,8 @@ user's cache directory: ``$IACSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/iacscan``
 ``~/.cache/iacscan``.
 
 An entry's name is a hash of the file's text and of everything that shapes the parse result:
-this cache format, the iacscan version, the python-hcl2 version and the source of
-``tf_files.py`` itself (so a changed parser never reads entries written by the old one).
+this cache format, the iacscan version, the python-hcl2 version and the source of iacscan's
+parser modules (so a changed parser never reads entries written by the old one).
 An entry is never trusted blindly: its header must name the same key and a SHA-256 of its
 body, and the body must decode into well-typed blocks; anything else (truncated, corrupt,
 foreign, older) counts as a miss and is rewritten. Entries are plain JSON, so a planted file
@@ -16,12 +16,14 @@ Writes go to a temporary file renamed into place, so concurrent runs never see h
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import os
+import re
 import stat
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +48,37 @@ def default_dir() -> Path:
     return base / "iacscan"
 
 
+@functools.lru_cache(maxsize=4)
 def parser_tag(version: str = __version__) -> str:
-    """What the cached results depend on besides the file text: versions and parser source."""
-    from iacscan.parsers import tf_files
+    """What the cached results depend on besides the file text: the versions of iacscan and
+    python-hcl2 and a hash of the source of every iacscan parser module (a parser changed
+    without a version bump must not read what the old one wrote)."""
+    return f"f{FORMAT}/iacscan-{version}/hcl2-{_hcl2_version()}/parsers-{_parsers_digest()}"
 
+
+def _hcl2_version() -> str:
+    """python-hcl2's version, read from its ``version.py`` (cheaper than importing or metadata)."""
+    spec = importlib.util.find_spec("hcl2")
+    if spec is None or not spec.origin:
+        return "none"
     try:
-        hcl2_version = metadata.version("python-hcl2")
-    except metadata.PackageNotFoundError:
-        hcl2_version = "unknown"
-    try:
-        source = hashlib.sha256(Path(tf_files.__file__).read_bytes()).hexdigest()[:16]
+        text = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
     except OSError:
-        source = "unknown"
-    return f"f{FORMAT}/iacscan-{version}/hcl2-{hcl2_version}/tf_files-{source}"
+        return "unknown"
+    found = re.search(r"""__version__\s*=\s*(?:version\s*=\s*)?['"]([^'"]+)['"]""", text)
+    return found.group(1) if found else "h" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _parsers_digest() -> str:
+    from iacscan import parsers
+
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(Path(parsers.__file__).parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return "unknown"
+    return digest.hexdigest()[:16]
 
 
 class DiskParseCache(dict[Key, list[Block]]):

@@ -186,7 +186,7 @@ def test_default_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tm
 
 def test_the_tag_names_every_input_of_the_parse() -> None:
     tag = parser_tag("1.2.3")
-    assert tag.startswith("f1/iacscan-1.2.3/hcl2-8.") and "/tf_files-" in tag
+    assert tag.startswith("f1/iacscan-1.2.3/hcl2-8.") and "/parsers-" in tag
 
 
 def test_a_scan_with_the_cache_finds_the_same_as_without(tmp_path: Path, tf_file: Path) -> None:
