@@ -273,7 +273,7 @@ def render(diff: Diff, fmt: str, color: bool) -> str:
     if fmt == "github":
         from iacscan.report import github
 
-        return github.render(result)
+        return github.render(result) + text_summary(diff)
     if fmt == "json":
         from iacscan.report import json_report
 

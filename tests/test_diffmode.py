@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -364,3 +367,107 @@ def test_compare_ignores_lines_and_counts_copies() -> None:
     assert new == [b] and fixed == []
     new, fixed = compare([moved], [a, b])
     assert new == [] and fixed == [b]
+
+
+# --- the GitHub Action (action.yml) ---------------------------------------------------------
+# GitHub Actions cannot run here: the action's structure is checked, and its shell steps are
+# run with bash the way a runner would (inputs reach the scripts only through env).
+
+ACTION = Path(__file__).resolve().parent.parent / "action.yml"
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def load_action() -> dict:
+    import yaml
+
+    return yaml.safe_load(ACTION.read_text())
+
+
+def test_the_action_is_a_well_formed_composite_action() -> None:
+    action = load_action()
+    assert action["runs"]["using"] == "composite" and action["name"] and action["description"]
+    inputs = action["inputs"]
+    assert set(inputs) == {"path", "fail-on", "ruleset", "base-ref", "python-version", "upload-sarif", "sarif-file"}
+    assert inputs["base-ref"]["default"] == "${{ github.event.pull_request.base.sha }}"
+    assert all("description" in spec and "default" in spec for spec in inputs.values())
+    text = ACTION.read_text()
+    assert set(re.findall(r"\binputs\.([A-Za-z0-9_-]+)", text)) <= set(inputs)
+
+    steps = action["runs"]["steps"]
+    seen: list[str] = []
+    for step in steps:
+        body = json.dumps(step)
+        for ref in re.findall(r"\bsteps\.([A-Za-z0-9_-]+)\.", body):
+            assert ref in seen, f"step {step.get('name')} refers to {ref} before it runs"
+        if "run" in step:
+            assert step["shell"] == "bash"
+            assert "${{" not in step["run"], "inputs must reach scripts through env, never inline"
+        else:
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", step["uses"]), step["uses"]
+        if "id" in step:
+            seen.append(step["id"])
+    for output in action["outputs"].values():
+        ref = re.search(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)", output["value"])
+        assert ref and ref.group(1) in seen and f"{ref.group(2)}=" in text
+    uses = {step["uses"].split("@")[0] for step in steps if "uses" in step}
+    assert uses == {"actions/setup-python", "github/codeql-action/upload-sarif"}
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    assert upload["if"].startswith("always()")
+
+
+def _step(name_part: str) -> dict:
+    return next(s for s in load_action()["runs"]["steps"] if name_part in s.get("name", ""))
+
+
+def _run_step(step: dict, inputs: dict[str, str], cwd: Path, tmp: Path) -> tuple[int, str, dict[str, str]]:
+    """Run a ``run:`` step with bash as a runner does: (exit code, stdout, outputs written)."""
+    action_inputs = {name: str(spec.get("default", "")) for name, spec in load_action()["inputs"].items()}
+    action_inputs.update(inputs)
+
+    def resolve(value: str) -> str:
+        return EXPRESSION.sub(lambda m: action_inputs[m.group(1).removeprefix("inputs.")], value)
+
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    wrapper = bin_dir / "iacscan"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m iacscan "$@"\n')
+    wrapper.chmod(0o755)
+    output, summary = tmp / "github_output", tmp / "step_summary"
+    output.write_text("")
+    env = {**os.environ, **{k: resolve(str(v)) for k, v in step.get("env", {}).items()},
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "GITHUB_OUTPUT": str(output),
+           "GITHUB_STEP_SUMMARY": str(summary), "PYTHONPATH": str(ACTION.parent)}
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd,
+                          env=env, capture_output=True, text=True, check=False)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return done.returncode, done.stdout, outputs
+
+
+def test_the_action_scan_step_reports_what_the_pull_request_adds(repo: Path, tmp_path: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"infra/main.tf": HEADER + BASTION + REST + DB_PUBLIC}, "let the analysts in")
+    code, out, outputs = _run_step(_step("annotations"), {"base-ref": base, "path": "infra"}, repo, tmp_path)
+    assert code == 0 and outputs["exit-code"] == "1"
+    assert "::error file=infra/main.tf,line=68,title=SG101" in out
+    assert "::error file=infra/main.tf,line=61,title=NET301" in out
+    assert "aws_security_group.bastion" not in out
+    summary = (tmp_path / "step_summary").read_text()
+    assert "3 new findings, 0 fixed" in summary.splitlines()[0]
+
+    code, out, outputs = _run_step(_step("SARIF of every"), {"path": "infra"}, repo, tmp_path)
+    assert code == 0 and outputs["sarif-file"] == "iacscan.sarif"
+    sarif = json.loads((repo / "iacscan.sarif").read_text())
+    results = {(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+               for r in sarif["runs"][0]["results"]}
+    assert {("SG101", 10), ("SG101", 68), ("NET301", 61)} <= results  # every finding, old ones too
+
+
+def test_the_action_scan_step_outside_a_pull_request_and_on_bad_input(repo: Path, tmp_path: Path) -> None:
+    code, out, outputs = _run_step(_step("annotations"), {"base-ref": "", "fail-on": "critical"}, repo, tmp_path)
+    assert (code, outputs["exit-code"]) == (0, "1")
+    assert "::error file=infra/main.tf,line=10,title=SG101" in out
+    code, out, outputs = _run_step(_step("annotations"), {"base-ref": "", "fail-on": "none"}, repo, tmp_path)
+    assert (code, outputs["exit-code"]) == (0, "0")
+    code, out, outputs = _run_step(_step("annotations"), {"base-ref": "no-such-ref"}, repo, tmp_path)
+    assert (code, outputs["exit-code"]) == (2, "2")
+    assert "::error title=iacscan::iacscan could not run" in out
