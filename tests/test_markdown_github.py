@@ -170,3 +170,18 @@ def test_github_without_step_summary_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "s.md"
     assert github.append_step_summary(hostile_result(), {"GITHUB_STEP_SUMMARY": str(target)}) == target
     assert target.read_text(encoding="utf-8") == markdown.render(hostile_result())
+
+
+def test_markdown_of_a_scanned_hostile_resource_renders_inert() -> None:
+    """End to end: a Terraform label, name, description and tag full of markup, scanned and rendered."""
+    from tests.helpers import scan_path
+
+    mdit = pytest.importorskip("markdown_it")
+    result = scan_path(REPO / "fixtures" / "reports" / "hostile")
+    assert [(f.rule_id, f.line) for f in result.findings] == [("SG101", 5)]
+    out = markdown.render(result)
+    for needle in ("](javascript:", "<img", "@octocat", "#1", "`tick`"):
+        assert needle not in out, needle
+    html = mdit.MarkdownIt("commonmark").enable("table").render(out)
+    assert "<img" not in html and "<a " not in html and "href" not in html
+    assert "javascript:alert(1)) &lt;img src=x&gt; `tick` @\u2060octocat #\u20601</code>" in html
