@@ -471,3 +471,26 @@ def test_the_action_scan_step_outside_a_pull_request_and_on_bad_input(repo: Path
     code, out, outputs = _run_step(_step("annotations"), {"base-ref": "no-such-ref"}, repo, tmp_path)
     assert (code, outputs["exit-code"]) == (2, "2")
     assert "::error title=iacscan::iacscan could not run" in out
+
+
+def test_the_documented_workflows_are_valid_yaml_and_use_real_inputs() -> None:
+    import yaml
+
+    inputs = set(load_action()["inputs"])
+    docs = ACTION.parent
+    blocks = []
+    for name in ("README.md", "docs/ci.md"):
+        text = (docs / name).read_text()
+        blocks += [(name, b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    workflows = 0
+    for name, block in blocks:
+        data = yaml.safe_load(block)
+        assert data is not None, name
+        for job in (data.get("jobs") or {}).values() if isinstance(data, dict) else []:
+            for step in job["steps"]:
+                if "iacscan@" in step.get("uses", ""):
+                    workflows += 1
+                    assert set(step.get("with", {})) <= inputs, (name, step)
+    assert workflows == 2  # README and docs/ci.md
+    gitlab = next(yaml.safe_load(b) for n, b in blocks if "CI_MERGE_REQUEST_DIFF_BASE_SHA" in b)
+    assert all("--diff-base \"$CI_MERGE_REQUEST_DIFF_BASE_SHA\"" in line for line in gitlab["iacscan"]["script"])
