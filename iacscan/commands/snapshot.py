@@ -5,7 +5,12 @@ applies (``AWS_PROFILE``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``, config files). A
 that is denied or fails is recorded in the snapshot's ``failures`` and the rest goes
 on; a summary on standard error says how many. Exit 0 when the snapshot was written
 (partial or not), 2 when nothing could be read (no credentials, no region, unknown
-profile).
+profile, AWS unreachable).
+
+Permissions: only Describe*/List*/Get* calls and ``sts:GetCallerIdentity`` are made
+(the list is ``iacscan.live.services``); the AWS-managed ``SecurityAudit`` or
+``ReadOnlyAccess`` policy covers all of them. What a narrower policy denies is recorded
+as a failure, and ``iacscan scan`` reports it as IAC002 (not checked).
 """
 from __future__ import annotations
 
