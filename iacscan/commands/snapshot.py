@@ -8,8 +8,8 @@ on; a summary on standard error says how many. Exit 0 when the snapshot was writ
 profile, AWS unreachable).
 
 Permissions: only Describe*/List*/Get* calls and ``sts:GetCallerIdentity`` are made
-(the list is ``iacscan.live.services``); the AWS-managed ``SecurityAudit`` or
-``ReadOnlyAccess`` policy covers all of them. What a narrower policy denies is recorded
+(the list is ``iacscan.live.services``); the AWS-managed ``ReadOnlyAccess`` policy
+covers all of them. What a narrower policy denies is recorded
 as a failure, and ``iacscan scan`` reports it as IAC002 (not checked).
 """
 from __future__ import annotations
