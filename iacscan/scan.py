@@ -25,6 +25,8 @@ class ScanOptions:
     live: Path | dict[str, Any] | None = None
     #: keep parsed Terraform files in this directory (``iacscan.cache``); None: no disk cache
     cache_dir: Path | None = None
+    #: processes that parse Terraform files (``--jobs``); None: one per core, 1: no pool
+    jobs: int | None = None
     #: glob patterns of paths (relative to the scan root) not to scan (config ``exclude``)
     exclude: list[str] = field(default_factory=list)
 
@@ -59,7 +61,8 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
         estate.merge(planned)
         tf_dirs = [d for d in tf_dirs if d.resolve() not in covered]
     if tf_dirs or options.plan is None:
-        estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files, _parse_cache(options)))
+        estate.merge(terraform.parse_terraform(root, tf_dirs, options.var_files, _parse_cache(options),
+                                                 options.jobs))
     if found.documents or options.parameter_file is not None:
         from iacscan.parsers import cloudformation  # cfn-lint takes ~1.5 s to import: only when needed
 

@@ -73,6 +73,7 @@ def prepare(args: argparse.Namespace) -> tuple[Path, list[Path], Ruleset, ScanOp
 
         options.live = take_snapshot(args)
     options.cache_dir = None if getattr(args, "no_cache", False) else default_dir()
+    options.jobs = getattr(args, "jobs", None)
     return root, paths, ruleset, options
 
 
@@ -182,6 +183,8 @@ def add_change_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--whole-module", action="store_true",
                    help="for Terraform files named as PATHs, report the findings of their whole modules "
                         "(default: only the findings located in the named files)")
+    p.add_argument("--jobs", type=_jobs, metavar="N",
+                   help="processes that parse Terraform files (default: the number of cores; 1: no pool)")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the parse cache ($IACSCAN_CACHE_DIR, else "
                         "$XDG_CACHE_HOME/iacscan or ~/.cache/iacscan)")
@@ -197,3 +200,14 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
                    help="Terraform .tfvars file to apply to every module (repeatable)")
     p.add_argument("--parameters", metavar="FILE",
                    help="CloudFormation parameter values for the templates scanned")
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of jobs: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return value

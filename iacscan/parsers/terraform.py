@@ -37,13 +37,14 @@ RECURSION_LIMIT = 10000
 
 
 def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path],
-                    cache: ParseCache | None = None) -> Estate:
+                    cache: ParseCache | None = None, jobs: int | None = None) -> Estate:
     """Parse Terraform module directories under root into the model.
 
-    ``cache``: parsed files by content to start from (e.g. ``iacscan.cache.DiskParseCache``)."""
+    ``cache``: parsed files by content to start from (e.g. ``iacscan.cache.DiskParseCache``);
+    ``jobs``: parser processes (None: one per core, 1: parse in this process)."""
     from iacscan.parsers import tf_model  # built separately; imported when first needed
 
-    instances, errors, unresolved, files = load_instances(root, dirs, var_files, cache)
+    instances, errors, unresolved, files = load_instances(root, dirs, var_files, cache, jobs)
     estate = tf_model.build_estate(instances, root, files)
     estate.errors.extend(errors)
     estate.unresolved.extend(unresolved)
@@ -54,13 +55,14 @@ def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path],
 
 def load_instances(
     root: Path, dirs: list[Path], var_files: list[Path], cache: ParseCache | None = None,
+    jobs: int | None = None,
 ) -> tuple[list[ResourceInstance], list[ParseError], list[Unresolved], list[str]]:
     """The evaluated resource instances of every root module among dirs (+ parse errors,
     unresolved notes, files read)."""
     loader = Loader(root, cache)
     with _recursion_limit(RECURSION_LIMIT):
         given = [_norm(d) for d in dirs]
-        preparse(given, loader.parsed)
+        preparse(given, loader.parsed, jobs)
         for directory in given:
             loader.module(directory)
         overrides = [loader.read_tfvars(path) for path in var_files]
