@@ -11,6 +11,8 @@ the local modules it calls). What is *reported* is narrowed back to what was nam
   (a tfvars file in a directory without Terraform files is ignored);
 - a YAML / JSON / ``.template`` file: the findings in that file (a file that is not a
   CloudFormation template is skipped silently by the parser);
+- a Terraform plan JSON (``terraform show -json``): read as with ``--plan``, in a pass of
+  its own, and every finding of that pass is reported;
 - a directory: every finding under it.
 
 Findings without a file (an internal error of a rule) are always reported.
@@ -18,12 +20,13 @@ Findings without a file (an internal error of a rule) are always reported.
 """
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iacscan.discover import TFVARS_SUFFIXES, relative
+from iacscan.discover import TF_SUFFIXES, TFVARS_SUFFIXES, relative
 from iacscan.findings import Finding
 from iacscan.parsers.tf_module import tf_files
 
@@ -98,14 +101,63 @@ def narrow(result: ScanResult, focus: Focus | None) -> ScanResult:
     """``result`` with only the findings ``focus`` keeps (the same result when focus is None)."""
     if focus is not None:
         result.findings = [f for f in result.findings if focus.keeps(f)]
+        result.suppressed = [f for f in result.suppressed if focus.keeps(f)]
     return result
+
+
+def is_plan_file(path: Path) -> bool:
+    """True for a ``terraform show -json`` plan (a cheap look at the start, then the content)."""
+    name = path.name.lower()
+    if not name.endswith(".json") or name.endswith(TF_SUFFIXES + TFVARS_SUFFIXES) or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if b'"format_version"' not in head or path.stat().st_size > _MAX_PLAN_BYTES:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    from iacscan.parsers.plan import is_plan
+
+    return is_plan(data)
+
+
+_MAX_PLAN_BYTES = 200_000_000
 
 
 def scan_named(root: Path, paths: list[Path], ruleset: Ruleset, options: ScanOptions,
                *, whole_module: bool = False) -> ScanResult:
     """Scan ``paths`` (widened to whole modules) and report on the named files only,
-    or on everything read with ``whole_module``."""
+    or on everything read with ``whole_module``.
+
+    A named plan JSON (``terraform show -json``), when ``--plan`` is not given, is scanned
+    like ``--plan`` in a pass of its own, and all of its findings are reported: the plan
+    stands for the change.
+    """
     from iacscan.scan import scan
 
-    focus = None if whole_module else focus_for(root, paths)
-    return narrow(scan(root, widen(paths), ruleset, options), focus)
+    plans = [p for p in paths if options.plan is None and is_plan_file(p)]
+    others = [p for p in paths if p not in plans]
+    results = []
+    if others or not plans:
+        focus = None if whole_module else focus_for(root, others)
+        results.append(narrow(scan(root, widen(others), ruleset, options), focus))
+    for plan in plans:
+        results.append(scan(root, [], ruleset, replace(options, plan=plan)))
+    return merged(results)
+
+
+def merged(results: list[ScanResult]) -> ScanResult:
+    """One result from several scan passes (findings found twice are kept once)."""
+    first = results[0]
+    for other in results[1:]:
+        first.estate.merge(other.estate)
+        first.findings.extend(other.findings)
+        first.suppressed.extend(other.suppressed)
+        first.rule_errors.extend(other.rule_errors)
+    if len(results) > 1:
+        unique = {(f.fingerprint, f.file, f.line): f for f in first.findings}
+        first.findings = sorted(unique.values(), key=Finding.sort_key)
+        first.estate.files = sorted(set(first.estate.files))
+    return first

@@ -92,6 +92,23 @@ def test_a_broken_named_file_is_reported_a_broken_neighbour_is_not(
     assert code == 1 and {(f[0], f[2]) for f in found} == {("IAC001", "ssh_open/broken.tf")}
 
 
+def test_a_named_plan_is_read_as_a_plan_and_reported_whole(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(FIXTURES / "plan" / "module", work / "stack")
+    code, found = scan(capsys, "--fail-on", "critical", "stack/plan.json", "clean/main.tf")
+    assert code == 1
+    assert found == {
+        ("AWS402", "aws_vpc.main", "stack/main.tf", 4),
+        ("SG109", "aws_security_group.app", "stack/main.tf", 14),
+        ("AWS405", "aws_instance.bastion", "stack/main.tf", 29),
+        ("NET301", "aws_instance.bastion", "stack/main.tf", 29),
+        ("SG101", "module.bastion.aws_vpc_security_group_ingress_rule.ssh", "stack/modules/bastion/main.tf", 15),
+    }
+    # named together with a file of the code it was made from, nothing is reported twice
+    main(["scan", "--format", "json", "stack/plan.json", "stack/main.tf"])
+    again = [(f["rule_id"], f["resource"], f["file"], f["line"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert sorted(again) == sorted(found)
+
+
 def test_the_manifest() -> None:
     import yaml
 
