@@ -15,7 +15,9 @@ a ``{"Parameters": {...}}`` object). Resources whose ``Condition`` is false are 
 ``Fn::ForEach`` loops are expanded. Not read: nested stacks' contents (their outputs are
 Unknown), macros and transforms other than the SAM ``Globals`` section and
 ``AWS::LanguageExtensions``, and files over 5 MB that do not name ``AWSTemplateFormatVersion``
-in their first 64 KB (CloudFormation itself accepts at most 1 MB).
+in their first 64 KB (CloudFormation itself accepts at most 1 MB). Files over the limits of
+``iacscan.limits`` (size, nesting depth, YAML alias expansion, time) that look like
+templates become a ``ParseError`` naming the limit.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 from iacscan.discover import relative
+from iacscan.limits import LimitExceeded, check_nesting, check_tree, current, deadline
 from iacscan.model import Direction, Estate, ParseError
 from iacscan.parsers import cfn_groups as groups
 from iacscan.parsers import cfn_links as links
@@ -111,6 +114,10 @@ def parse_documents(root: Path, files: list[Path], parameter_file: Path | None) 
         rel = relative(root, path)
         try:
             _parse_file(path, rel, overrides, estate)
+        except LimitExceeded as exc:  # iacscan.limits: too big, too deep, too slow
+            estate.errors.append(ParseError(rel, exc.line, str(exc)))
+            if rel not in estate.files:
+                estate.files.append(rel)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the scan
             estate.errors.append(ParseError(rel, 0, f"internal error reading this template: {exc!r}"))
             if rel not in estate.files:
@@ -121,7 +128,12 @@ def parse_documents(root: Path, files: list[Path], parameter_file: Path | None) 
 def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate) -> None:
     is_template_name = path.name.lower().endswith(".template")
     try:
-        if path.stat().st_size > _BIG and not _declares_version(path):
+        size = path.stat().st_size
+        if size > current().file_size:  # iacscan.limits; reported only for what looks like a template
+            if is_template_name or _declares_version(path, loosely=True):
+                raise LimitExceeded("file-size", f"the file is {size} bytes, larger than iacscan reads")
+            return
+        if size > _BIG and not _declares_version(path):
             return  # far beyond CloudFormation's 1 MB limit and not announced as a template
         raw = path.read_bytes()
     except OSError as exc:
@@ -137,7 +149,15 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
         estate.errors.append(ParseError(rel, line, "the file is not valid UTF-8"))
         estate.files.append(rel)
         return
+    check_nesting(text)
+    with deadline("reading the template"):
+        _decode_and_build(text, rel, overrides, estate)
+
+
+def _decode_and_build(text: str, rel: str, overrides: dict[str, str], estate: Estate) -> None:
     data, matches = decode_str(text)
+    if matches and "recursion" in str(getattr(matches[0], "message", "")):
+        raise LimitExceeded("depth", "the document nests more deeply than the decoder can follow")
     if data is None or matches:
         first = matches[0] if matches else None
         line = int(getattr(first, "linenumber", 0) or 0)
@@ -147,15 +167,18 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
         return
     if not is_template(data):
         return
+    check_tree(data)  # aliases are shared by the decoder; the resolver would copy them
     estate.files.append(rel)
     estate.sources.add(SOURCE)
     estate.merge(build_template(data, rel, overrides))
 
 
-def _declares_version(path: Path) -> bool:
-    """Whether the first 64 KB of a (large) file name ``AWSTemplateFormatVersion``."""
+def _declares_version(path: Path, loosely: bool = False) -> bool:
+    """Whether the first 64 KB of a (large) file name ``AWSTemplateFormatVersion``
+    (``loosely``: or ``AWS::``, enough to report a file over the size limit)."""
     with path.open("rb") as handle:
-        return b"AWSTemplateFormatVersion" in handle.read(65536)
+        head = handle.read(65536)
+    return b"AWSTemplateFormatVersion" in head or (loosely and b"AWS::" in head)
 
 
 def build_template(data: dict[str, Any], rel: str, overrides: dict[str, str]) -> Estate:

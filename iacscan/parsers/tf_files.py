@@ -25,6 +25,7 @@ from hcl2.rules.containers import ObjectRule, TupleRule
 from hcl2.rules.expressions import ExprTermRule
 from lark.exceptions import UnexpectedInput
 
+from iacscan.limits import LimitExceeded, check_file_size, check_nesting, deadline
 from iacscan.model import ParseError
 
 OPTIONS = SerializationOptions(
@@ -55,7 +56,8 @@ class FileResult:
 
 
 def read_text(path: Path) -> str:
-    """The text of a file (a UTF-8 BOM is dropped)."""
+    """The text of a file (a UTF-8 BOM is dropped); ``LimitExceeded`` when it is too large."""
+    check_file_size(path)
     return path.read_text(encoding="utf-8-sig")
 
 
@@ -75,6 +77,10 @@ def load_file(path: Path, rel: str, cache: ParseCache | None = None) -> FileResu
             if cache is not None:
                 cache[key] = cached
         return FileResult(blocks=[_relocated(block, rel) for block in cached])
+    except LimitExceeded as exc:
+        return FileResult(error=ParseError(rel, exc.line, str(exc)))
+    except UnicodeDecodeError as exc:
+        return FileResult(error=ParseError(rel, 0, f"the file is not valid UTF-8 (byte {exc.start})"))
     except UnexpectedInput as exc:
         return FileResult(error=ParseError(rel, _error_line(exc, path), _first_line(str(exc))))
     except json.JSONDecodeError as exc:
@@ -89,15 +95,18 @@ def text_key(path: Path, text: str) -> tuple[bool, bytes]:
 
 
 def parse_uncached(path: Path, text: str) -> list[Block]:
-    """The blocks of one file's text (``file`` left empty; ``load_file`` sets it). Raises on bad input."""
-    if text_key(path, "")[0]:
-        return json_blocks(parse_json(text), "")
-    from iacscan.parsers.hcl_fast import FastParseError, fast_blocks  # imports this module
+    """The blocks of one file's text (``file`` left empty; ``load_file`` sets it). Raises on bad input
+    (``LimitExceeded`` when it nests too deeply or takes too long: ``iacscan.limits``)."""
+    check_nesting(text)
+    with deadline("parsing the file"):
+        if text_key(path, "")[0]:
+            return json_blocks(parse_json(text), "")
+        from iacscan.parsers.hcl_fast import FastParseError, fast_blocks  # imports this module
 
-    try:
-        return fast_blocks(text, "")  # ~20x faster; python-hcl2 decides whatever it does not read
-    except (FastParseError, RecursionError):
-        return hcl_blocks(text, "")
+        try:
+            return fast_blocks(text, "")  # ~20x faster; python-hcl2 decides whatever it does not read
+        except (FastParseError, RecursionError):
+            return hcl_blocks(text, "")
 
 
 def _relocated(block: Block, rel: str) -> Block:

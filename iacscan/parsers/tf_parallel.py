@@ -46,7 +46,7 @@ def preparse(directories: list[Path], cache: ParseCache, jobs: int | None = None
         for path in tf_files(directory):
             try:
                 key = text_key(path, read_text(path))
-            except (OSError, UnicodeError):
+            except (OSError, ValueError):  # unreadable, not UTF-8, over the size limit: the serial path reports it
                 continue
             if key not in todo and key not in cache:
                 todo[key] = path
