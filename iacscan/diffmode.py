@@ -80,8 +80,11 @@ def compare(head: list[Finding], base: list[Finding]) -> tuple[list[Finding], li
 
 def run_diff(ref: str, root: Path, paths: list[Path], options: ScanOptions, scan: ScanFn) -> Diff:
     """Scan the working tree and REF's tree with ``scan`` and compare them."""
+    if not paths:
+        raise UserError("--diff-base needs a PATH to scan")
     top = toplevel(paths[0] if paths[0].is_dir() else paths[0].parent)
     commit = resolve_ref(top, ref)
+    _check_root(root, top)
     head = scan(root, paths, options)
     with base_tree(top, commit) as tree:
         mapping = _Mapping(root, top, tree)
@@ -201,18 +204,22 @@ def _blobs(top: Path, oids: list[str]) -> dict[str, bytes]:
     return found
 
 
+def _check_root(root: Path, top: Path) -> None:
+    """The scan root must lie inside the working tree (file names are relative to it on both sides)."""
+    real_root, real_top = root.resolve(), top.resolve()
+    if real_root != real_top and real_top not in real_root.parents:
+        raise UserError(f"--diff-base: scan from inside the git working tree {top} "
+                        "(the current directory is outside it)")
+
+
 class _Mapping:
     """Where a working-tree path lies in REF's tree (the scan root keeps its relative place)."""
 
     def __init__(self, root: Path, top: Path, tree: Path) -> None:
         self.top, self.tree = top.resolve(), tree
-        real_root = root.resolve()
-        if real_root == self.top or self.top in real_root.parents:
-            self.root = tree / real_root.relative_to(self.top)
-            self.root.mkdir(parents=True, exist_ok=True)
-        else:  # the root lies above the repository: REF's files sit below it
-            raise UserError(f"--diff-base: scan from inside the git working tree {top} "
-                            "(the current directory is outside it)")
+        _check_root(root, top)
+        self.root = tree / root.resolve().relative_to(self.top)
+        self.root.mkdir(parents=True, exist_ok=True)
         self.head_root = root
 
     def path(self, path: Path) -> Path | None:

@@ -494,3 +494,10 @@ def test_the_documented_workflows_are_valid_yaml_and_use_real_inputs() -> None:
     assert workflows == 2  # README and docs/ci.md
     gitlab = next(yaml.safe_load(b) for n, b in blocks if "CI_MERGE_REQUEST_DIFF_BASE_SHA" in b)
     assert all("--diff-base \"$CI_MERGE_REQUEST_DIFF_BASE_SHA\"" in line for line in gitlab["iacscan"]["script"])
+
+
+def test_scanning_from_above_the_repository_is_a_usage_error(
+        repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo.parent)
+    assert main(["scan", "--diff-base", "HEAD", "repo/infra"]) == 2
+    assert "scan from inside the git working tree" in capsys.readouterr().err
