@@ -197,9 +197,17 @@ class Traffic:
             return other
         if not self.by_protocol:
             return self
-        protos = self.protocols() & other.protocols()
-        items = ((p, self.ports(p).intersection(other.ports(p))) for p in sorted(protos))
-        return Traffic(by_protocol=tuple((p, iv) for p, iv in items if iv))
+        if self == other:
+            return self
+        theirs = dict(other.by_protocol)
+        items = []
+        for proto, ours in sorted(self.by_protocol):
+            iv = theirs.get(proto)
+            if iv is not None:
+                both = ours if ours == iv else ours.intersection(iv)
+                if both:
+                    items.append((proto, both))
+        return Traffic(by_protocol=tuple(items))
 
     def difference(self, other: Traffic) -> Traffic:
         if other.everything:

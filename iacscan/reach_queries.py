@@ -38,25 +38,34 @@ class Hit:
         return traffic if traffic is not None else Traffic()
 
 
-def internet_search(reach: Reachability, *, data_entries: bool) -> tuple[dict[int, Node], dict[int, Node]]:
-    """(paths from confirmed entries, paths from all entries), cached per estate."""
-    key = ("internet", data_entries)
-    if key not in reach.memo:
-        entries = [(s, t, c) for s, t, c in reach.internet_entries() if data_entries or s.tier is not Tier.DATA]
+def internet_search(reach: Reachability) -> tuple[dict[int, Node], dict[int, Node]]:
+    """(paths from confirmed entries, paths from all entries), entering through workloads
+    that are not data-tier; cached per estate."""
+    if "internet" not in reach.memo:
+        entries = [(s, t, c) for s, t, c in reach.internet_entries() if s.tier is not Tier.DATA]
         confirmed = bfs(reach, first_hops=[(s.id, t) for s, t, c in entries if c])
         everything = bfs(reach, first_hops=[(s.id, t) for s, t, _ in entries])
-        reach.memo[key] = (confirmed, everything)
-    return reach.memo[key]  # type: ignore[return-value]
+        reach.memo["internet"] = (confirmed, everything)
+    return reach.memo["internet"]  # type: ignore[return-value]
 
 
-def internet_hits(reach: Reachability, *, data_entries: bool, min_depth: int = 1) -> Iterator[Hit]:
-    """Every workload the internet reaches, with its shortest (confirmed first) path."""
-    confirmed, everything = internet_search(reach, data_entries=data_entries)
-    for sid in sorted(everything):
-        is_confirmed = sid in confirmed
-        nodes = chain(confirmed if is_confirmed else everything, sid)
-        if len(nodes) < min_depth:
-            continue
+def internet_hits(reach: Reachability, *, data_entries: bool) -> Iterator[Hit]:
+    """Every workload the internet reaches, with its shortest path, confirmed paths first.
+
+    Without ``data_entries``, paths never enter at a data-tier workload (NET302 wants the
+    way through other workloads). With them, a data-tier workload the internet reaches
+    directly gets that one-hop path (confirmed before unconfirmed). Data-tier workloads
+    never relay, so every other path is the same either way and one search serves both.
+    """
+    confirmed, everything = internet_search(reach)
+    direct = {s.id: (t, c) for s, t, c in reach.internet_entries() if s.tier is Tier.DATA} if data_entries else {}
+    for sid in sorted(set(everything) | set(direct)):
+        entry = direct.get(sid)
+        if entry is not None and (entry[1] or sid not in confirmed):
+            nodes, is_confirmed = [Node(sid, None, entry[0], 1)], entry[1]
+        else:
+            is_confirmed = sid in confirmed
+            nodes = chain(confirmed if is_confirmed else everything, sid)
         for workload in reach.sigs[sid].workloads:
             yield Hit(workload, nodes, True, is_confirmed)
 
