@@ -28,8 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
-
 from iacscan.discover import relative
 from iacscan.limits import LimitExceeded, check_nesting, check_tree, current, deadline
 from iacscan.model import Direction, Estate, ParseError
@@ -155,6 +153,8 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
 
 
 def _decode_and_build(text: str, rel: str, overrides: dict[str, str], estate: Estate) -> None:
+    from cfnlint.decode import decode_str  # ~1.5 s to import: only once a file looks like a template
+
     data, matches = decode_str(text)
     if matches and "recursion" in str(getattr(matches[0], "message", "")):
         raise LimitExceeded("depth", "the document nests more deeply than the decoder can follow")
