@@ -100,7 +100,7 @@ def sg_check_ids(checkov: str) -> list[str]:
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 6 and cells[1].startswith("CKV") and SG_ENTITY.match(cells[3]) \
-                and cells[5] in ("Terraform", "Cloudformation"):
+                and cells[5] in ("Terraform", "Cloudformation") and "security group" in cells[4].lower():
             ids.add(cells[1])
     return sorted(ids, key=lambda i: (i.split("_")[0], int(re.sub(r"\D", "", i.split("_")[-1]) or 0)))
 
