@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from iacscan.cli import main
 from tests.live.conftest import REGION, iacscan, make_client, reset, subprocess_env
 from tests.live.world import World, build_world
 
@@ -119,13 +120,15 @@ def test_a_partial_snapshot_says_what_was_not_checked(world: World, snapshot_fil
     assert "flow logs (ec2 DescribeFlowLogs)" in note["message"] and "UnauthorizedOperation" in note["message"]
 
 
-def test_a_broken_snapshot_is_a_parse_error(world: World, tmp_path: Path, run_iacscan: Callable[..., Any]) -> None:
+def test_a_broken_snapshot_is_a_parse_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.json").write_text('{"version": 1, "regions": ')
     (tmp_path / "future.json").write_text('{"version": 99, "regions": {}}')
     for name, message in (("bad.json", "the snapshot is not valid JSON"), ("future.json", "snapshot version 99")):
-        done = run_iacscan("scan", "--snapshot", name, "--format", "json")
-        assert done.returncode == 1
-        (error,) = [f for f in findings(done) if f["rule_id"] == "IAC001"]
+        assert main(["scan", "--snapshot", name, "--format", "json"]) == 1
+        found = json.loads(capsys.readouterr().out)["findings"]
+        (error,) = [f for f in found if f["rule_id"] == "IAC001"]
         assert error["file"] == name and message in error["message"]
 
 
@@ -135,7 +138,8 @@ def test_a_broken_snapshot_is_a_parse_error(world: World, tmp_path: Path, run_ia
     (("--region", "us-east-1"), "--region only applies with --live"),
     (("--live", "--region", "us-east-1", "--all-regions"), "--region and --all-regions cannot be used together"),
 ])
-def test_usage_errors(world: World, run_iacscan: Callable[..., Any], args: tuple[str, ...], message: str) -> None:
-    done = run_iacscan("scan", *args)
-    assert done.returncode == 2
-    assert f"iacscan: error: {message}" in done.stderr
+def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                      args: tuple[str, ...], message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", *args]) == 2
+    assert f"iacscan: error: {message}" in capsys.readouterr().err
