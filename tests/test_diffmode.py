@@ -501,3 +501,17 @@ def test_scanning_from_above_the_repository_is_a_usage_error(
     monkeypatch.chdir(repo.parent)
     assert main(["scan", "--diff-base", "HEAD", "repo/infra"]) == 2
     assert "scan from inside the git working tree" in capsys.readouterr().err
+
+
+def test_exposure_lines_name_the_target_and_the_hops_between() -> None:
+    from iacscan.diffmode import exposure_lines
+
+    finding = Finding(rule_id="NET302", severity=Severity.HIGH, title="t", message="m",
+                      resource="aws_db_instance.main", file="main.tf", line=9, scope=".",
+                      path=["internet", "aws_lb.web", "aws_instance.app", "aws_db_instance.main"],
+                      extra={"hops": [{"resource": "aws_lb.web", "protocol": "tcp", "ports": "443"},
+                                      {"resource": "aws_instance.app", "protocol": "tcp", "ports": "8080"},
+                                      {"resource": "aws_db_instance.main", "protocol": "tcp", "ports": "5432"}]})
+    plain = _finding("SG101", "aws_security_group.a", 3)
+    assert exposure_lines([plain, finding]) == [
+        "this change lets the internet reach aws_db_instance.main:5432 via aws_lb.web:443 -> aws_instance.app:8080 (NET302)"]
