@@ -13,6 +13,7 @@ body, and the body must decode into well-typed blocks; anything else (truncated,
 foreign, older) counts as a miss and is rewritten. Entries are plain JSON, so a planted file
 cannot execute code, and a directory that other users could write to is not used at all.
 Writes go to a temporary file renamed into place, so concurrent runs never see half an entry.
+Entries unused for 30 days are deleted (checked at most once a day).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,8 @@ class DiskParseCache(dict[Key, list[Block]]):
         self.directory = Path(directory)
         self.tag = parser_tag(version)
         self.usable = _usable_dir(self.directory)
+        if self.usable:
+            prune(self.directory)
         self.hits = self.misses = self.writes = 0
 
     # --- dict protocol used by tf_files.load_file and tf_parallel.preparse ------------
@@ -139,6 +143,7 @@ class DiskParseCache(dict[Key, list[Block]]):
             self.misses += 1
             return None
         self.hits += 1
+        _touch(self.entry_path(key))  # the modification time says when an entry was last used
         super().__setitem__(key, blocks)
         return blocks
 
@@ -163,6 +168,49 @@ class DiskParseCache(dict[Key, list[Block]]):
             self.writes += 1
         except OSError:
             return
+
+
+#: Entries not used for this long are deleted (checked at most once a day).
+MAX_AGE = 30 * 24 * 3600
+_PRUNE_EVERY = 24 * 3600
+_MARKER = "last-prune"
+
+
+def prune(directory: Path, now: float | None = None) -> int:
+    """Delete entries unused for ``MAX_AGE`` (and stale temporary files), at most once a day.
+
+    Entries of other versions are never read again, and every edit of a file leaves its old
+    entry behind; this keeps the directory from growing without end. Returns the count deleted.
+    """
+    now = time.time() if now is None else now
+    marker = directory / _MARKER
+    try:
+        if now - marker.stat().st_mtime < _PRUNE_EVERY:
+            return 0
+    except OSError:
+        pass
+    try:
+        marker.touch()
+        os.utime(marker, (now, now))
+    except OSError:
+        return 0
+    removed = 0
+    for path in (directory / "tf").glob("*/*"):
+        try:
+            age = now - path.stat().st_mtime
+            if age > MAX_AGE or (path.name.startswith(".tmp-") and age > 3600):
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _remove(path: str) -> None:

@@ -216,3 +216,34 @@ def test_corpus_files_survive_the_round_trip() -> None:
         data = encode_entry(blocks, "n")
         assert data is not None, path
         assert decode_entry(data, "n") == blocks, path
+
+
+def test_entries_unused_for_a_month_are_pruned_once_a_day(tmp_path: Path, tf_file: Path) -> None:
+    import time
+
+    from iacscan.cache import MAX_AGE, prune
+
+    cache_dir = tmp_path / "cache"
+    cache = DiskParseCache(cache_dir)
+    load_file(tf_file, "main.tf", cache)
+    kept = cache.entry_path(key_of(tf_file))
+    old = kept.parent / ("0" * 64)
+    old.write_bytes(b"an entry nobody used for long")
+    stale_temp = kept.parent / ".tmp-abandoned"
+    stale_temp.write_bytes(b"")
+    now = time.time()
+    os.utime(old, (now - MAX_AGE - 60, now - MAX_AGE - 60))
+    os.utime(stale_temp, (now - 7200, now - 7200))
+    assert prune(cache_dir, now) == 0  # pruned when the cache was opened: not again today
+    os.utime(cache_dir / "last-prune", (now - 2 * 86400, now - 2 * 86400))
+    assert prune(cache_dir, now) == 2
+    assert kept.exists() and not old.exists() and not stale_temp.exists()
+
+
+def test_a_hit_marks_the_entry_as_used(tmp_path: Path, tf_file: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    load_file(tf_file, "main.tf", DiskParseCache(cache_dir))
+    entry = DiskParseCache(cache_dir).entry_path(key_of(tf_file))
+    os.utime(entry, (1_000_000, 1_000_000))
+    load_file(tf_file, "main.tf", DiskParseCache(cache_dir))
+    assert entry.stat().st_mtime > 1_000_000
