@@ -3,10 +3,10 @@
 Only read calls are made (``iacscan.live.services``: Describe*/List*/Get* and
 ``sts:GetCallerIdentity``), through paginators wherever the API paginates, with
 botocore's ``standard`` retry mode (5 attempts in all, throttling included). Regions
-are read in parallel, one boto3 session per worker thread. The standard boto3
-environment applies (``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``,
-``AWS_ENDPOINT_URL``, shared config and credentials files); credentials are never
-printed, logged or written.
+are read in parallel (one worker thread and one set of clients per region, all from
+one boto3 session, so credentials are resolved once). The standard boto3 environment
+applies (``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
+shared config and credentials files); credentials are never printed, logged or written.
 
 A call that is denied or fails is recorded in ``failures`` and the rest goes on; the
 snapshot key it would have filled is then absent from that region's object (absent
@@ -107,33 +107,37 @@ class ClientSource(Protocol):
 
 
 class SessionClients:
-    """boto3 clients from one session per thread (sessions are not thread-safe)."""
+    """boto3 clients from one session, created under a lock (creating clients is not
+    thread-safe; using them is). One session means credentials are resolved once (one MFA
+    prompt, one assume-role), and each region's worker gets its own clients."""
 
     def __init__(self, profile: str | None = None,
                  make_session: Callable[..., boto3.Session] = boto3.Session) -> None:
         self.profile = profile
         self.make_session = make_session
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._session: boto3.Session | None = None
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def session(self) -> boto3.Session:
-        """This thread's session (created on first use)."""
-        session = getattr(self._local, "session", None)
-        if session is None:
+        """The session (created on first use)."""
+        with self._lock:
+            return self._get_session()
+
+    def _get_session(self) -> boto3.Session:
+        if self._session is None:
             try:
-                session = self.make_session(profile_name=self.profile)
+                self._session = self.make_session(profile_name=self.profile)
             except ProfileNotFound as exc:
                 raise CollectError(str(exc)) from None
-            self._local.session = session
-            self._local.clients = {}
-        return session
+        return self._session
 
     def client(self, service: str, region: str) -> Any:
-        session = self.session()
-        clients: dict[tuple[str, str], Any] = self._local.clients
-        key = (service, region)
-        if key not in clients:
-            clients[key] = session.client(service, region_name=region, config=client_config())
-        return clients[key]
+        with self._lock:
+            key = (service, region)
+            if key not in self._clients:
+                self._clients[key] = self._get_session().client(service, region_name=region, config=client_config())
+            return self._clients[key]
 
     def default_region(self) -> str | None:
         """The region the standard environment or profile names, if any."""

@@ -42,12 +42,7 @@ _TYPES = {"lambda": "lambda", "network_load_balancer": "elb", "gateway_load_bala
 
 
 def _groups(b: RegionBuilder, ids: list[Any]) -> list[str | Unknown]:
-    out: list[str | Unknown] = []
-    for ident in ids:
-        ref = b.ref(ident, "groups")
-        if ref and ref not in out:
-            out.append(ref)
-    return out
+    return _refs(b, ids, "groups")
 
 
 def _add(b: RegionBuilder, address: str, kind: str, arn: str, **fields: Any) -> Workload:
