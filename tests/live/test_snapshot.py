@@ -163,3 +163,21 @@ def test_every_call_is_a_read(world: World, moto_server: str, monkeypatch: pytes
     # no load balancer: no DescribeListeners; DescribeRegions only with --all-regions)
     expected = {c.operation for c in ALL_CALLS} - {"GetTrailStatus", "DescribeListeners", "DescribeRegions"}
     assert set(called) == expected
+
+
+def test_membership_without_the_interface_list(world: World, snapshot_file: Path) -> None:
+    """When DescribeNetworkInterfaces was denied, the instance's own interface list still says."""
+    data = json.loads(snapshot_file.read_text())
+    del data["regions"]["us-east-1"]["network_interfaces"]
+    app = parse_snapshot(data).workloads[make_uid(SCOPE, world.instance)]
+    assert app.groups == [make_uid(SCOPE, world.web), make_uid(SCOPE, world.db)] and app.public is True
+
+
+def test_peers_of_another_account_and_unknown_groups_stay_raw(world: World, snapshot_file: Path) -> None:
+    data = json.loads(snapshot_file.read_text())
+    web = by_id(data["regions"]["us-east-1"]["security_groups"], "GroupId", world.web)
+    web["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 9000, "ToPort": 9000, "UserIdGroupPairs": [
+        {"GroupId": "sg-0other", "UserId": "999999999999"}, {"GroupId": "sg-0gone", "UserId": "123456789012"}]})
+    group = parse_snapshot(data).groups[make_uid(SCOPE, world.web)]
+    peers = {(r.peer.kind, r.peer.value) for r in group.rules if r.from_port == 9000}
+    assert peers == {(PeerKind.GROUP, "999999999999/sg-0other"), (PeerKind.GROUP, "sg-0gone")}
