@@ -59,6 +59,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -140,8 +141,10 @@ class SessionClients:
             return self._clients[key]
 
     def default_region(self) -> str | None:
-        """The region the standard environment or profile names, if any."""
-        return self.session().region_name
+        """The region the environment or profile names: ``AWS_REGION`` first (as the AWS CLI
+        and the other SDKs read it; botocore itself does not), then ``AWS_DEFAULT_REGION``,
+        then the profile's ``region``."""
+        return os.environ.get("AWS_REGION") or self.session().region_name
 
 
 @dataclass

@@ -181,3 +181,9 @@ def test_peers_of_another_account_and_unknown_groups_stay_raw(world: World, snap
     group = parse_snapshot(data).groups[make_uid(SCOPE, world.web)]
     peers = {(r.peer.kind, r.peer.value) for r in group.rules if r.from_port == 9000}
     assert peers == {(PeerKind.GROUP, "999999999999/sg-0other"), (PeerKind.GROUP, "sg-0gone")}
+
+
+def test_aws_region_wins_over_aws_default_region(world: World, run_iacscan: Callable[..., Any]) -> None:
+    done = run_iacscan("snapshot", env={"AWS_REGION": "eu-west-2", "AWS_DEFAULT_REGION": "us-east-1"})
+    assert done.returncode == 0, done.stderr
+    assert list(json.loads(done.stdout)["regions"]) == ["eu-west-2"]
