@@ -95,6 +95,10 @@ class CollectError(Exception):
     """The snapshot cannot be taken at all (no credentials, no region, unknown profile)."""
 
 
+class _Stopped(Exception):
+    """A region worker stops because the snapshot was interrupted or failed elsewhere."""
+
+
 def client_config() -> Config:
     """Standard retry mode with 5 attempts in all, set explicitly (botocore's default changed)."""
     return Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
@@ -211,13 +215,17 @@ def fetch(client: Any, call: Call, **params: Any) -> Any:
 class _RegionReader:
     """Reads one region; a call that fails becomes a ``Failure`` and the rest goes on."""
 
-    def __init__(self, source: ClientSource, region: str, regions: set[str], progress: Progress) -> None:
+    def __init__(self, source: ClientSource, region: str, regions: set[str], progress: Progress,
+                 stop: threading.Event) -> None:
         self.source, self.region, self.regions, self.progress = source, region, regions, progress
+        self.stop = stop
         self.result = RegionResult()
         self.unreachable: dict[str, str] = {}  # service → why
 
     def read(self, call: Call, **params: Any) -> Any:
         """The call's result, or None when it failed (recorded)."""
+        if self.stop.is_set():
+            raise _Stopped(self.region)
         if call.service in self.unreachable:
             self.result.failures.append(Failure(self.region, call.service, call.operation, "Skipped",
                                                 self.unreachable[call.service]))
@@ -302,10 +310,17 @@ def collect(regions: list[str] | None = None, *, all_regions: bool = False, prof
     progress = progress or Progress(len(wanted), enabled=False)
     progress.total = len(wanted)
     results: dict[str, RegionResult] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(wanted)))) as pool:
-        futures = {r: pool.submit(_read_region, clients, r, set(wanted), progress) for r in wanted}
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(wanted))))
+    try:
+        futures = {r: pool.submit(_read_region, clients, r, set(wanted), progress, stop) for r in wanted}
         for region, future in futures.items():
             results[region] = future.result()
+    except BaseException:  # Ctrl-C or a fatal error: the other regions stop at their next call
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     progress.done()
     for result in results.values():
         failures.extend(result.failures)
@@ -321,8 +336,9 @@ def collect(regions: list[str] | None = None, *, all_regions: bool = False, prof
     return json_safe(snapshot)
 
 
-def _read_region(source: ClientSource, region: str, regions: set[str], progress: Progress) -> RegionResult:
-    result = _RegionReader(source, region, regions, progress).run()
+def _read_region(source: ClientSource, region: str, regions: set[str], progress: Progress,
+                 stop: threading.Event) -> RegionResult:
+    result = _RegionReader(source, region, regions, progress, stop).run()
     progress.region_done(region)
     return result
 
