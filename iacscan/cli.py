@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 
 from iacscan import __version__
-from iacscan.commands import baseline, drift, graph, rules, scan, snapshot
+from iacscan.commands import baseline, drift, events, graph, rules, scan, snapshot
 from iacscan.errors import UserError
 from iacscan.ruleset import RulesetError
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=False)
-    for module in (scan, rules, graph, snapshot, drift, baseline):
+    for module in (scan, rules, graph, snapshot, drift, events, baseline):
         module.add_parser(sub, common)
     return parser
 

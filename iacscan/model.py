@@ -46,13 +46,29 @@ class Location:
     """Where an object is declared: a file relative to the scan root and a 1-based line.
 
     Live objects have ``file == ""`` and carry their AWS id or ARN in ``resource_id``.
-    ``line`` is 0 when the source gives no line.
+    ``line`` is 0 when the source gives no line. What a CloudTrail event declared
+    (``iacscan events``) is located at the event: ``file`` is the CloudTrail file ("" for
+    events read with ``lookup_events``), ``resource_id`` and ``event_id`` its event id, and
+    the ``event_*``/``actor``/``source_ip``/``region`` fields say when, who, from where.
     """
 
     file: str
     line: int = 0
     end_line: int = 0
     resource_id: str = ""
+    event_id: str = ""
+    event_name: str = ""
+    event_time: str = ""  # ISO 8601, UTC, as CloudTrail records it
+    actor: str = ""  # the caller's ARN (userIdentity.arn), else what identifies it
+    source_ip: str = ""  # sourceIPAddress (an IP, or an AWS service name)
+    region: str = ""  # awsRegion
+
+    def event_facts(self) -> dict[str, str]:
+        """The event facts of a location at a CloudTrail event (empty for any other)."""
+        if not self.event_id:
+            return {}
+        return {"event_id": self.event_id, "event_name": self.event_name, "event_time": self.event_time,
+                "actor": self.actor, "source_ip": self.source_ip, "region": self.region}
 
 
 class Direction(str, Enum):

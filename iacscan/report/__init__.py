@@ -24,7 +24,7 @@ SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LO
 def summary(result: ScanResult) -> dict[str, Any]:
     """What was scanned and how many findings of each severity: the JSON ``summary``."""
     counts = Counter(f.severity for f in result.findings)
-    return {
+    out = {
         "files": len(result.estate.files),
         "security_groups": len(result.estate.groups),
         "workloads": len(result.estate.workloads),
@@ -32,6 +32,10 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "suppressed": len(getattr(result, "suppressed", [])),  # hidden by inline suppressions
         "baselined": len(getattr(result, "baselined", [])),  # hidden by --baseline
     }
+    events = getattr(result, "events", None)  # iacscan events: records read, judged, skipped
+    if events is not None:
+        out["events"] = events
+    return out
 
 
 def sorted_findings(result: ScanResult) -> list[Finding]:

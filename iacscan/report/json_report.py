@@ -30,8 +30,21 @@ def document(result: ScanResult) -> dict[str, Any]:
     }
 
 
+#: The ``extra`` keys of a finding located at (or attributed to) a CloudTrail event.
+EVENT_KEYS = ("event_id", "event_name", "event_time", "actor", "source_ip", "region")
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
-    """One finding in the contract's shape."""
+    """One finding in the contract's shape; a finding located at a CloudTrail event
+    (``iacscan events``) or attributed to one (``iacscan drift --attribute``) also has
+    ``"event": {"event_id", "event_name", "event_time", "actor", "source_ip", "region"}``."""
+    out = _finding_dict(finding)
+    if finding.extra.get("event_id"):
+        out["event"] = {key: plain(finding.extra.get(key, "")) for key in EVENT_KEYS}
+    return out
+
+
+def _finding_dict(finding: Finding) -> dict[str, Any]:
     return {
         "rule_id": finding.rule_id,
         "severity": finding.severity.value,

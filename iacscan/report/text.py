@@ -48,6 +48,9 @@ def finding_lines(finding: Finding, color: bool = False) -> list[str]:
         terminal(finding.resource), terminal(finding.message),
     ])
     lines = [head]
+    event = event_text(finding)
+    if event:
+        lines.append(f"        event: {terminal(event)}")
     path = path_text(finding)
     if path:
         lines.append(f"        path: {terminal(path)}")
@@ -55,6 +58,20 @@ def finding_lines(finding: Finding, color: bool = False) -> list[str]:
     if fix:
         lines.append(f"        fix:  {terminal(fix)}")
     return lines
+
+
+def event_text(finding: Finding) -> str:
+    """The CloudTrail event a finding is located at (``iacscan events``) or attributed to
+    (``iacscan drift --attribute``): ``AuthorizeSecurityGroupIngress at 2026-11-20T10:02:03Z
+    by arn:aws:iam::111122223333:user/alice from 203.0.113.9 (eu-west-1, event e0…)``; "" for others."""
+    extra = finding.extra
+    if not extra.get("event_id"):
+        return ""
+    text = f"{extra.get('event_name') or 'event'} at {extra.get('event_time') or '?'} by {extra.get('actor') or '?'}"
+    if extra.get("source_ip"):
+        text += f" from {extra['source_ip']}"
+    where = ", ".join(str(v) for v in (extra.get("region"), f"event {extra['event_id']}") if v)
+    return f"{text} ({where})"
 
 
 def path_text(finding: Finding) -> str:

@@ -129,7 +129,7 @@ class Context:
         return Finding(
             rule_id=self.meta.id, severity=sev, title=self.meta.title, message=message,
             resource=resource, file=location.file, line=location.line, uid=uid,
-            environment=environment, details=details, extra=dict(extra or {}),
+            environment=environment, details=details, extra={**location.event_facts(), **(extra or {})},
             path=list(path or []), remediation=self.meta.remediation.render(values),
             scope=uid.split("#", 1)[0] if "#" in uid else location.file,
         )
