@@ -17,11 +17,15 @@ def _missing(value: object) -> bool:
     return not text or text == TERRAFORM_DEFAULT_DESCRIPTION
 
 
-def _blocks(group: SecurityGroup) -> dict[tuple[str, int, str], list[Rule]]:
-    """Atomic rules grouped by the block that declared them (location and origin)."""
-    blocks: dict[tuple[str, int, str], list[Rule]] = {}
+def _blocks(group: SecurityGroup) -> dict[tuple[str, ...], list[Rule]]:
+    """Atomic rules grouped by the block that declared them: location and origin, and the
+    direction, protocol and ports (which a code block shares, and which tell apart the
+    rules of live groups, whose rules all have the same empty location)."""
+    blocks: dict[tuple[str, ...], list[Rule]] = {}
     for item in group.rules:
-        blocks.setdefault((item.location.file, item.location.line, item.origin), []).append(item)
+        key = (item.location.file, str(item.location.line), item.origin, item.direction.value,
+               str(item.protocol), str(item.from_port), str(item.to_port))
+        blocks.setdefault(key, []).append(item)
     return blocks
 
 

@@ -395,3 +395,13 @@ def test_sg106_descriptions() -> None:
     result = run(g, group("dflt", is_default=True, description=None))
     assert lines(result, "SG106") == {1, 3}
     assert len([f for f in result.findings if f.rule_id == "SG106"]) == 2
+
+
+def test_sg106_tells_apart_live_rules_that_share_an_empty_location() -> None:
+    live = Location("", 0, resource_id="sg-0db")
+    ingress = Rule(Direction.INGRESS, "tcp", 5432, 5432, Peer(PeerKind.GROUP, "sg-0app"), None, live)
+    egress = Rule(Direction.EGRESS, "all", None, None, Peer(PeerKind.CIDR, "0.0.0.0/0"), None, live)
+    db = SecurityGroup(uid="live:1:r#sg-0db", address="sg-0db", name="db", description="g", vpc=None,
+                       rules=[ingress, egress], location=live, source="live", live_id="sg-0db")
+    found = [(f.details["direction"], f.details["peer"]) for f in run(db).findings if f.rule_id == "SG106"]
+    assert sorted(found) == [("egress", "0.0.0.0/0"), ("ingress", "sg-0app")]
