@@ -185,7 +185,7 @@ class Workload:
     location: Location = field(default_factory=lambda: Location(""))
     source: str = "terraform"
     live_id: str = ""
-    metadata_tokens: str | Unknown | None = None  # IMDS http_tokens: required/optional; None = not set
+    metadata_tokens: str | Unknown | None = None  # IMDS http_tokens: required/optional, or disabled (no IMDS); None = not set
     image: str | Unknown | None = None  # AMI id where the workload names one
     environment: str | None = None
     env_hint: str | None = None

@@ -209,6 +209,10 @@ def _unique(items: list[str | Unknown]) -> list[str | Unknown]:
 
 
 def _tokens(options: Any) -> str | Unknown | None:
+    """``HttpTokens``, or ``disabled`` when the metadata service is switched off."""
+    endpoint = as_str(as_dict(options).get("HttpEndpoint"))
+    if isinstance(endpoint, str) and endpoint.lower() == "disabled":
+        return "disabled"
     return as_str(as_dict(options).get("HttpTokens"))
 
 

@@ -190,13 +190,17 @@ def _nested(spec_root: dict[str, Any], path: str) -> Any:
 
 
 def link_templates(inst: ResourceInstance, refs: Refs, estate: Estate) -> None:
-    """Autoscaling groups, node groups and instances get their template's groups."""
+    """Autoscaling groups, node groups and instances get their template's groups (an
+    instance that names groups of its own keeps them, as EC2 does) and, when they set none
+    of their own, its metadata options and image."""
     workload = estate.workloads.get(inst.uid)
-    if workload is None or (inst.type == "aws_instance" and workload.groups):
+    if workload is None:
         return
+    own_groups = inst.type == "aws_instance" and bool(workload.groups)
     tid, tname, config = _template_ref(inst)
     if isinstance(tid, Unknown):
-        workload.groups.append(tid)
+        if not own_groups:
+            workload.groups.append(tid)
         return
     source: ResourceInstance | Unknown | None = None
     for value, types, what in ((tid, LT_TYPES, "launch_template.id"), (tname, LT_TYPES, "launch_template.name"),
@@ -207,15 +211,22 @@ def link_templates(inst: ResourceInstance, refs: Refs, estate: Estate) -> None:
     if source is None:
         return
     if isinstance(source, Unknown):
-        workload.groups.append(Unknown(f"groups come from a launch template: {source.reason}"))
+        if not own_groups:
+            workload.groups.append(Unknown(f"groups come from a launch template: {source.reason}"))
         return
     template = estate.workloads.get(source.uid)
     if template is None:
-        workload.groups.append(Unknown(f"groups come from {source.address}, which is not a workload here"))
+        if not own_groups:
+            workload.groups.append(Unknown(f"groups come from {source.address}, which is not a workload here"))
         return
-    _extend(workload, template.groups)
+    if not own_groups:
+        _extend(workload, template.groups)
     if workload.public is None:
         workload.public = template.public
+    if workload.metadata_tokens is None:
+        workload.metadata_tokens = template.metadata_tokens
+    if workload.image is None:
+        workload.image = template.image
 
 
 def link_vpc(estate: Estate) -> None:

@@ -248,6 +248,9 @@ def _compute(inst: ResourceInstance, workload: Workload, image_key: str) -> None
     """IMDS tokens and image of instances, templates and launch configurations."""
     workload.metadata_tokens = text_or_none(block_attr(inst.attrs, "metadata_options.http_tokens"),
                                             "metadata_options.http_tokens")
+    endpoint = block_attr(inst.attrs, "metadata_options.http_endpoint")
+    if isinstance(endpoint, str) and endpoint.lower() == "disabled":
+        workload.metadata_tokens = "disabled"  # no metadata service at all: no IMDSv1 either
     workload.image = text_or_none(inst.attrs.get(image_key), image_key)
 
 

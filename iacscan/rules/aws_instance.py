@@ -50,10 +50,9 @@ def aws405_imds_v1(ctx: Context) -> Iterator[Finding]:
         account default), so plain CloudFormation instances are not judged; the
         launch template they use is. Autoscaling groups are judged through their
         launch template or configuration. A Terraform ``aws_instance`` built from a
-        launch template is judged on its own ``metadata_options`` block (the model
-        does not carry the template's options over to the instance yet): set
-        ``http_tokens = "required"`` on the instance as well, which Terraform sends
-        as an override of the template anyway.
+        launch template takes the template's ``metadata_options`` when it sets none of
+        its own. A metadata service switched off (``http_endpoint = "disabled"``,
+        ``HttpEndpoint: disabled``) allows no IMDSv1 and is not reported.
 
     Why it matters:
         IMDSv1 answers any plain HTTP GET from the instance. A server-side request
@@ -86,7 +85,7 @@ def aws405_imds_v1(ctx: Context) -> Iterator[Finding]:
         if workload.kind not in METADATA_KINDS:
             continue
         tokens = workload.metadata_tokens
-        if is_unknown(tokens) or (isinstance(tokens, str) and tokens.lower() == "required"):
+        if is_unknown(tokens) or (isinstance(tokens, str) and tokens.lower() in ("required", "disabled")):
             continue
         shown = "not set" if tokens is None else str(tokens)
         yield ctx.finding(

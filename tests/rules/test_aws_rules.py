@@ -76,7 +76,8 @@ PASS = [
     (rule_id, fmt, part)
     for rule_id in ("AWS401", "AWS402", "AWS403", "AWS404", "AWS405", "AWS406")
     for fmt, part in (("terraform", "pass"), ("cloudformation", "pass.yaml"))
-] + [("AWS401", "terraform", "pass_default_encryption"), ("AWS403", "terraform", "pass_no_baseline")]
+] + [("AWS401", "terraform", "pass_default_encryption"), ("AWS403", "terraform", "pass_no_baseline"),
+       ("AWS405", "terraform", "pass_template")]
 
 
 @pytest.mark.parametrize(("rule_id", "fmt", "part"), sorted(FAIL))
@@ -407,3 +408,11 @@ def test_aws_rules_have_documentation_sections() -> None:
         assert meta.family == "aws"
         assert {"summary", "console", "cli", "boto3", "terraform", "cloudformation"} <= set(
             meta.remediation.render({}))
+
+
+def test_aws405_instance_takes_its_templates_options_and_disabled_imds_passes() -> None:
+    estate = scan_path(rule_fixture("AWS405", "terraform", "pass_template")).estate
+    tokens = {w.address: w.metadata_tokens for w in estate.workloads.values()}
+    assert tokens == {"aws_launch_template.pass_hardened": "required",
+                      "aws_instance.pass_from_template": "required",
+                      "aws_instance.pass_no_imds": "disabled"}
