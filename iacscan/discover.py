@@ -3,14 +3,23 @@
 Walks each given path, skips ``.terraform/`` and ``.git/`` (and other hidden tool
 directories), and never follows a link that leaves the scanned root. Which YAML/JSON
 files are CloudFormation is decided later by the CloudFormation parser, by content.
+
+What cannot be read is not silently lost (``record``): a Terraform file or ``.template``
+that is a dangling link, a link loop or not a regular file (a named pipe, a device) is a
+``ParseError`` (IAC001); a link that leaves the root is an ``Unresolved`` note (IAC002).
+YAML/JSON files in those states are skipped silently: nothing says they are templates.
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from iacscan.model import Estate, Location, ParseError, Unresolved, make_uid
 
 SKIP_DIRS = {".terraform", ".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__", ".terragrunt-cache"}
 TF_SUFFIXES = (".tf", ".tf.json")
@@ -25,6 +34,8 @@ class Discovered:
     documents: list[Path] = field(default_factory=list)  # YAML/JSON candidates (CFN or plan)
     skipped_links: list[Path] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)  # glob patterns relative to root
+    #: Terraform files and ``.template``s that cannot be read, and why
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -92,16 +103,52 @@ def _dir_ok(root: Path, path: Path, found: Discovered) -> bool:
 def _classify(root: Path, path: Path, tf_dirs: set[Path], docs: set[Path], found: Discovered) -> None:
     if excluded(root, path, found.exclude):
         return
+    name = path.name.lower()
+    problem = _unreadable(path)
+    if problem is not None:
+        if name.endswith((*TF_SUFFIXES, ".template")):
+            found.unreadable.append((path, problem))
+        return
     if path.is_symlink() and not inside(root, path):
         found.skipped_links.append(path)
         return
-    name = path.name.lower()
     if name.endswith(TF_SUFFIXES):
         tf_dirs.add(path.parent)
     elif name.endswith(TFVARS_SUFFIXES):
         return
     elif name.endswith(DOC_SUFFIXES):
         docs.add(path)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (a dangling link, a loop, a pipe...), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "the file is a link that loops; not read"
+        if path.is_symlink():
+            return "the file is a link whose target does not exist; not read"
+        return f"cannot read the file: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"the file is {kind}, not a regular file; not read"
+
+
+def record(root: Path, found: Discovered, estate: Estate) -> None:
+    """Report what discovery could not read (IAC001) and the links it did not follow (IAC002)."""
+    for path, problem in found.unreadable:
+        rel = relative(root, path)
+        estate.errors.append(ParseError(rel, 0, problem))
+        estate.files.append(rel)
+    for link in found.skipped_links:
+        rel = relative(root, link)
+        if link.is_dir() or link.name.lower().endswith((*TF_SUFFIXES, *DOC_SUFFIXES)):
+            estate.unresolved.append(Unresolved(
+                rel, make_uid(rel, "link"), "the target of this link",
+                "the link leads outside the scanned directory and iacscan reads nothing outside it "
+                "(scan its target directly to check it)", Location(rel, 0)))
 
 
 def relative(root: Path, path: Path) -> str:

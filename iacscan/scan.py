@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from iacscan import suppress
-from iacscan.discover import discover, relative
+from iacscan.discover import discover, record, relative
 from iacscan.environments import assign_environments
 from iacscan.findings import Finding, Severity
 from iacscan.graph import EstateGraph
@@ -71,6 +71,7 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
         from iacscan.parsers.live import parse_snapshot
 
         estate.merge(parse_snapshot(options.live, str(root)))
+    record(root, found, estate)  # unreadable files (IAC001), links leaving the root (IAC002)
     for link in found.skipped_links:
         estate.files.append(relative(root, link))
     estate.files = sorted(set(estate.files))

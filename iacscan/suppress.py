@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
+from iacscan.discover import inside
 from iacscan.errors import UserError
 from iacscan.findings import Finding
+from iacscan.limits import current
 
 if TYPE_CHECKING:
     from iacscan.model import Estate
@@ -108,6 +111,8 @@ def collect(estate: Estate) -> list[Suppression]:
             stat = path.stat()
         except OSError:
             continue
+        if not S_ISREG(stat.st_mode) or stat.st_size > current().file_size or not inside(root, path):
+            continue  # pipes, files over the size limit, links leaving the root: never read
         found.extend(_file_suppressions(str(path), rel, stat.st_mtime_ns, stat.st_size))
     return found
 
