@@ -57,6 +57,8 @@ def command(args: argparse.Namespace) -> int:
     """Run ``iacscan drift``; exit codes as ``iacscan scan``."""
     hidden = baseline_fingerprints(args)  # a bad baseline file stops before anything is read
     result = run_drift(args)
+    if getattr(args, "attribute", False) or getattr(args, "attribute_from", None):
+        attribute_drift(args, result)
     if hidden is not None:
         from iacscan.suppress import apply_baseline
 
@@ -68,6 +70,38 @@ def command(args: argparse.Namespace) -> int:
         report_rule_errors(result.rule_errors, debug=args.debug)
         return EXIT_BUG
     return EXIT_FINDINGS if fails(result, args.fail_on) else EXIT_CLEAN
+
+
+def attribute_drift(args: argparse.Namespace, result: ScanResult) -> None:
+    """``--attribute``/``--attribute-from``: name who made each drifted change and when
+    (``iacscan.events.attribute``); one line on standard error says how many were."""
+    import datetime as dt
+    import sys
+
+    from iacscan.events.attribute import attribute, lookup_for
+
+    if args.attribute_from:
+        from iacscan.events.records import read_paths
+
+        root, paths = scan_targets(args.attribute_from)
+        read = read_paths(paths, root)
+        for error in read.errors:
+            print(f"iacscan: warning: {error.file}: {error.message}", file=sys.stderr)
+    else:
+        from iacscan.events.lookup import LookupError as CloudTrailError
+        from iacscan.live.collect import SessionClients
+
+        try:
+            live = lookup_for(result, SessionClients(getattr(args, "profile", None)), dt.datetime.now(dt.timezone.utc))
+        except CloudTrailError as exc:
+            print(f"iacscan: warning: no attribution, cannot read CloudTrail: {exc}", file=sys.stderr)
+            return
+        for failure in live.failures:
+            print(f"iacscan: warning: LookupEvents failed: {failure}", file=sys.stderr)
+        read = live.result
+    drifted = sum(1 for f in result.findings if f.rule_id.startswith("DRIFT"))
+    done = attribute(result, read.records)
+    print(f"iacscan: {done} of {drifted} drift finding(s) attributed to CloudTrail events", file=sys.stderr)
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -91,4 +125,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform .tfvars file to apply to every module (repeatable)")
     p.add_argument("--parameters", metavar="FILE", help="CloudFormation parameter values for the templates")
+    p.add_argument("--attribute", action="store_true",
+                   help="name who made each drifted change and when, from CloudTrail's event history "
+                        "(LookupEvents, read-only; the last 90 days)")
+    p.add_argument("--attribute-from", action="append", metavar="FILE",
+                   help="as --attribute, from CloudTrail files or directories instead (repeatable)")
     p.set_defaults(func=command)
