@@ -135,7 +135,7 @@ def check_file_size(path: Path) -> None:
     """Raise ``LimitExceeded`` when ``path`` is larger than the ``file-size`` limit."""
     size = path.stat().st_size
     if size > current().file_size:
-        raise LimitExceeded("file-size", f"the file is {size_text(size)} ({size} bytes), larger than iacscan reads")
+        raise LimitExceeded("file-size", f"the file is {size} bytes, larger than iacscan reads")
 
 
 _OPEN, _CLOSE = frozenset("{[("), frozenset("}])")

@@ -11,7 +11,7 @@ from iacscan.config import configure
 from iacscan.errors import UserError
 from iacscan.findings import Severity
 from iacscan.report import REPORTERS
-from iacscan import diffmode
+from iacscan import diffmode, limits
 from iacscan.cache import default_dir
 from iacscan.diffmode import Diff
 from iacscan.hook import scan_named
@@ -41,7 +41,8 @@ def run_scan(args: argparse.Namespace) -> ScanResult:
     (``iacscan.hook``; ``--whole-module`` reports the modules' findings).
     """
     root, paths, ruleset, options = prepare(args)
-    return scan_named(root, paths, ruleset, options, whole_module=getattr(args, "whole_module", False))
+    with limits.using(limits_from(args)):
+        return scan_named(root, paths, ruleset, options, whole_module=getattr(args, "whole_module", False))
 
 
 def run_diff(args: argparse.Namespace) -> Diff:
@@ -90,6 +91,19 @@ def check_live_options(args: argparse.Namespace) -> None:
 
 def command(args: argparse.Namespace) -> int:
     """Run ``iacscan scan``; returns 0, 1 (findings at or above --fail-on) or 3 (a rule failed)."""
+    with limits.using(limits_from(args)):
+        return _scan_command(args)
+
+
+def limits_from(args: argparse.Namespace) -> limits.Limits:
+    """The per-file limits ``--limit KEY=VALUE`` asks for (``iacscan.limits``); ``UserError`` if bad."""
+    try:
+        return limits.parse_limits(getattr(args, "limit", None))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _scan_command(args: argparse.Namespace) -> int:
     configure(args, scan_targets(args.paths)[0])  # fills --ruleset, --fail-on, --baseline from the config
     hidden = baseline_fingerprints(args)  # read first: a bad baseline file stops before scanning
     diff = run_diff(args) if getattr(args, "diff_base", None) else None
@@ -200,6 +214,7 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
                    help="Terraform .tfvars file to apply to every module (repeatable)")
     p.add_argument("--parameters", metavar="FILE",
                    help="CloudFormation parameter values for the templates scanned")
+    p.add_argument("--limit", action="append", metavar="KEY=VALUE", help=limits.help_text())
 
 
 def _jobs(text: str) -> int:
