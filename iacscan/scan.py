@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from iacscan import suppress
 from iacscan.discover import discover, record, relative
 from iacscan.environments import assign_environments
-from iacscan.findings import Finding, Severity
+from iacscan.findings import Finding
 from iacscan.graph import EstateGraph
 from iacscan.model import Estate, Location
 from iacscan.rules.base import Context, iter_rules
@@ -111,11 +111,14 @@ def run_rules(estate: Estate, ruleset: Ruleset) -> ScanResult:
 
 
 def _internal_error(ctx: Context, rule_id: str) -> Finding:
-    return Finding(
-        rule_id="IAC003", severity=Severity.HIGH, title="A rule failed inside iacscan",
-        message=f"rule {rule_id} raised an internal error; its findings are missing. "
-                "Please report this with the output of 'iacscan scan --debug'.",
-        resource=rule_id, file="", line=0, details={"rule": rule_id},
+    """The IAC003 finding for a rule that raised (documented in ``iacscan.rules.internal_errors``)."""
+    from iacscan.rules.base import REGISTRY
+    from iacscan.rules.internal_errors import ID, BUG_REPORT_HINT
+
+    meta = REGISTRY[ID].meta
+    return replace(ctx, meta=meta, severity=meta.severity).finding(
+        resource=rule_id, uid=rule_id, location=Location("", 0), details={"rule": rule_id},
+        message=f"rule {rule_id} raised an internal error; its findings are missing. {BUG_REPORT_HINT}",
     )
 
 
