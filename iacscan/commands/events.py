@@ -24,6 +24,7 @@ from iacscan.commands.scan import (
 from iacscan.commands.snapshot import add_live_options
 from iacscan.errors import UserError
 from iacscan.events import events_ruleset
+from iacscan.events.attribute import mark_revoked
 from iacscan.events.records import ReadResult, read_paths
 from iacscan.events.to_model import build_estate
 from iacscan.findings import Severity
@@ -104,6 +105,7 @@ def run_events(args: argparse.Namespace, now: dt.datetime | None = None) -> Scan
     estate.files = sorted(set(read.files))
     estate.errors.extend(read.errors)
     result = run_rules(estate, ruleset)
+    mark_revoked(result, read.records)
     setattr(result, "events", read.summary())  # the JSON report's summary.events
     message = read.message()
     if message:

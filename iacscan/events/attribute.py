@@ -172,6 +172,27 @@ def attribute(result: ScanResult, records: list[EventRecord]) -> int:
     return done
 
 
+def mark_revoked(result: ScanResult, records: list[EventRecord]) -> int:
+    """For ``iacscan events``: note on each finding about an added rule the first later
+    revoke of that rule (``extra["revoked"]``: event id, time, actor); how many were.
+    The finding stays: the rule was open until then."""
+    from iacscan.events.records import parse_time
+
+    index = EventIndex.of(records)
+    done = 0
+    for finding in result.findings:
+        rule, when = _rule(finding.details), parse_time(str(finding.extra.get("event_time") or ""))
+        if rule is None or when is None or not finding.extra.get("event_id"):
+            continue
+        later = [r for r in index.revoked.get((finding.resource, rule), []) if r.time > when]
+        if later:
+            first = later[0]
+            finding.extra["revoked"] = {"event_id": first.event_id, "event_time": first.event_time,
+                                        "actor": first.actor}
+            done += 1
+    return done
+
+
 def wanted_ids(result: ScanResult) -> list[str]:
     """The live ids the DRIFT findings are about (groups and workloads)."""
     return sorted({str(f.details["live_id"]) for f in result.findings

@@ -37,10 +37,13 @@ EVENT_KEYS = ("event_id", "event_name", "event_time", "actor", "source_ip", "reg
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """One finding in the contract's shape; a finding located at a CloudTrail event
     (``iacscan events``) or attributed to one (``iacscan drift --attribute``) also has
-    ``"event": {"event_id", "event_name", "event_time", "actor", "source_ip", "region"}``."""
+    ``"event": {"event_id", "event_name", "event_time", "actor", "source_ip", "region"}``, and
+    ``"revoked": {"event_id", "event_time", "actor"}`` in it when a later event revoked the rule."""
     out = _finding_dict(finding)
     if finding.extra.get("event_id"):
         out["event"] = {key: plain(finding.extra.get(key, "")) for key in EVENT_KEYS}
+        if isinstance(finding.extra.get("revoked"), dict):  # a later event revoked the rule
+            out["event"]["revoked"] = plain(finding.extra["revoked"])
     return out
 
 

@@ -71,7 +71,10 @@ def event_text(finding: Finding) -> str:
     if extra.get("source_ip"):
         text += f" from {extra['source_ip']}"
     where = ", ".join(str(v) for v in (extra.get("region"), f"event {extra['event_id']}") if v)
-    return f"{text} ({where})"
+    revoked = extra.get("revoked")
+    later = (f"; revoked at {revoked.get('event_time')} by {revoked.get('actor')}"
+             if isinstance(revoked, dict) else "")
+    return f"{text} ({where}){later}"
 
 
 def path_text(finding: Finding) -> str:

@@ -60,6 +60,12 @@ def test_text_report_shows_when_who_and_where(tmp_path: Path, capsys: Capture) -
                         "from 203.0.113.9 (eu-west-1, event e0000000-0000-4000-8000-000000000002)")
 
 
+def test_text_report_says_when_a_later_event_revoked_the_rule(tmp_path: Path, capsys: Capture) -> None:
+    _, out, _ = _run(tmp_path, capsys, "security_group_changes.json")
+    events = [line.strip() for line in out.splitlines() if "event e1000000-0000-4000-8000-000000000002" in line]
+    assert events[0].endswith("; revoked at 2026-11-21T09:00:00Z by arn:aws:iam::111122223333:user/carol")
+
+
 def test_every_change_is_judged_at_its_event_and_skips_are_reported(tmp_path: Path, capsys: Capture) -> None:
     code, report, err = _json(tmp_path, capsys, "security_group_changes.json", "--fail-on", "critical")
     assert code == 1
@@ -72,6 +78,11 @@ def test_every_change_is_judged_at_its_event_and_skips_are_reported(tmp_path: Pa
         ("SG105", "low", db, "all", "06", ALICE),
         ("IAC002", "info", db, None, "05", BOB),  # a modified rule of unknown direction
     }
+    revoked = {(f["rule_id"], f["details"].get("ports")): f["event"].get("revoked") for f in report["findings"]}
+    carol = {"event_id": "e1000000-0000-4000-8000-000000000003", "event_time": "2026-11-21T09:00:00Z",
+             "actor": "arn:aws:iam::111122223333:user/carol"}
+    assert revoked == {("SG101", "22"): carol, ("SG106", "22"): carol, ("SG101", "5432"): None,
+                       ("SG105", "all"): None, ("IAC002", None): None}
     assert report["summary"]["events"] == {"records": 14, "security_group_events": 8,
                                            "skipped": {"foreign": 3, "failed": 1, "malformed": 2}}
     assert report["summary"]["security_groups"] == 2 and report["summary"]["workloads"] == 1
