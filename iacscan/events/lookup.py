@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import (
-    BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound,
+    BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, NoCredentialsError,
+    PartialCredentialsError, ProfileNotFound,
 )
 
 from iacscan.events import SG_EVENTS
@@ -106,6 +107,8 @@ def read_live(source: ClientSource, regions: list[str], start: dt.datetime, end:
                 raise LookupError(f"AWS credentials: {exc}") from None
             except (ClientError, BotoCoreError) as exc:
                 read.failures.append(_failure(region, f"{key}={value}", exc))
+                if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
+                    break  # the region's endpoint does not answer: the other lookups would not either
                 continue
             succeeded += 1
             read_records(found, read.result, "", label=f"LookupEvents {key}={value} in {region}")

@@ -5,7 +5,9 @@ Accepted documents (a file may be gzipped, told by its first bytes, not its name
 - a CloudTrail log file: ``{"Records": [record, ...]}`` (what a trail delivers to S3);
 - the output of ``aws cloudtrail lookup-events``: ``{"Events": [{"EventId": ..., "CloudTrailEvent":
   "<the record as a JSON string>", ...}], "NextToken"?: ...}``;
-- a plain JSON list of records.
+- a plain JSON list of records;
+- an EventBridge "AWS API Call via CloudTrail" event, or a list of them (the record is
+  the event's ``detail``).
 
 A directory stands for every ``*.json`` and ``*.json.gz`` file under it (the S3 layout
 ``AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/``).
@@ -165,14 +167,25 @@ def load_document(path: Path, name: str) -> Any:
 def records_of(document: Any) -> list[Any] | None:
     """The raw records of a document of an accepted shape (see the module docstring)."""
     if isinstance(document, list):
-        return document
+        return [_detail(item) for item in document]
     if not isinstance(document, dict):
         return None
+    if _is_eventbridge(document):
+        return [document["detail"]]
     if isinstance(document.get("Records"), list):
         return list(document["Records"])
     if isinstance(document.get("Events"), list):
         return [unwrap(item) for item in document["Events"]]
     return None
+
+
+def _is_eventbridge(item: Any) -> bool:
+    """An EventBridge "AWS API Call via CloudTrail" event (the record is its ``detail``)."""
+    return isinstance(item, dict) and isinstance(item.get("detail"), dict) and "detail-type" in item
+
+
+def _detail(item: Any) -> Any:
+    return item["detail"] if _is_eventbridge(item) else item
 
 
 def unwrap(item: Any) -> Any:

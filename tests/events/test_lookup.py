@@ -142,3 +142,13 @@ def test_parse_since(text: str, expected: dt.datetime) -> None:
 def test_parse_since_rejects_anything_else() -> None:
     with pytest.raises(ValueError, match="expected a duration"):
         parse_since("a week ago", NOW)
+
+
+def test_an_unreachable_region_is_asked_once() -> None:
+    from botocore.config import Config
+
+    dead = boto3.client("cloudtrail", region_name="eu-west-1", endpoint_url="http://127.0.0.1:9",
+                        aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=Config(retries={"total_max_attempts": 1}, connect_timeout=2))
+    with pytest.raises(CloudTrailError, match="EndpointConnectionError"):
+        read_live(Source({"eu-west-1": dead}), ["eu-west-1"], START, NOW)

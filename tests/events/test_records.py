@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 from pathlib import Path
 
 from iacscan.events.records import read_paths
@@ -140,3 +141,15 @@ def test_self_reference_other_account_and_old_single_rule_form(tmp_path: Path) -
         (Direction.INGRESS, "tcp", 22, PeerKind.CIDR, "10.0.0.0/8", "e-old"),
         (Direction.INGRESS, "icmpv6", None, PeerKind.CIDR, "2001:db8::/32", "e-v6"),
     }
+
+
+def test_eventbridge_events_are_read_from_their_detail(tmp_path: Path) -> None:
+    raw = record("AuthorizeSecurityGroupIngress", "2026-11-22T00:00:00Z",
+                 ingress("sg-0eb", "tcp", 22, ipRanges={"items": [{"cidrIp": "0.0.0.0/0"}]}), event_id="e-eb")
+    event = {"version": "0", "id": "x", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+             "account": ACCOUNT, "region": "eu-west-1", "detail": raw}
+    (tmp_path / "one.json").write_text(json.dumps(event))
+    (tmp_path / "many.json").write_text(json.dumps([event, {**event, "detail": {**raw, "eventID": "e-eb2"}}]))
+    read = read_paths([tmp_path], tmp_path)
+    assert [(r.file, r.event_id) for r in read.records] == [("many.json", "e-eb"), ("many.json", "e-eb2")]
+    assert read.skipped == {"duplicate": 1}  # one.json holds e-eb again
