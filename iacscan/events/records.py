@@ -239,14 +239,19 @@ def classify(raw: Any, result: ReadResult, where: str, name: str, index: int) ->
     if event in ("ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute") and "groupSet" not in request:
         result.skip("foreign", f"{where}: {event} does not change security groups")
         return None
-    identity = raw.get("userIdentity") if isinstance(raw.get("userIdentity"), dict) else {}
+    identity = _object(raw.get("userIdentity"))
+    time = parse_time(raw["eventTime"])
+    assert time is not None  # _invalid checked it
     return EventRecord(
-        event_id=str(raw["eventID"]), event_name=event, time=parse_time(raw["eventTime"]),  # type: ignore[arg-type]
+        event_id=str(raw["eventID"]), event_name=event, time=time,
         event_time=str(raw["eventTime"]), actor=actor_of(identity), source_ip=str(raw.get("sourceIPAddress") or ""),
         region=str(raw.get("awsRegion") or ""), account=account_of(raw, identity), request=request,
-        response=raw.get("responseElements") if isinstance(raw.get("responseElements"), dict) else {},
-        file=name, index=index,
+        response=_object(raw.get("responseElements")), file=name, index=index,
     )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _invalid(raw: dict[str, Any]) -> str:
