@@ -187,6 +187,10 @@ class Workload:
     live_id: str = ""
     metadata_tokens: str | Unknown | None = None  # IMDS http_tokens: required/optional, or disabled (no IMDS); None = not set
     image: str | Unknown | None = None  # AMI id where the workload names one
+    #: how the code gave ``image`` (AWS407): ``literal`` (an ``ami-…`` id written in the code,
+    #: a variable or parameter default included), ``lookup`` (a data source, an SSM parameter),
+    #: ``""`` (inherited from a launch template, unresolved, live, plan, or not set)
+    image_origin: str = ""
     environment: str | None = None
     env_hint: str | None = None
 
@@ -309,6 +313,87 @@ class Trail:
     log_validation: bool | Unknown | None
     logging: bool | Unknown | None = True
     location: Location = field(default_factory=lambda: Location(""))
+    #: the CloudWatch Logs group the trail delivers to (AWS408): its name (from a literal
+    #: ARN), the uid of a log group declared in the same template, Unknown, or None (not set)
+    cloudwatch_log_group: str | Unknown | None = None
+
+
+@dataclass
+class AmiLookup:
+    """A Terraform ``data "aws_ami"`` lookup (AWS407). ``owners``: the ``owners`` list plus
+    the values of ``owner-id``/``owner-alias`` filters; None (or empty) when nothing
+    restricts who may own the image."""
+
+    uid: str
+    address: str
+    owners: list[str | Unknown] | Unknown | None
+    name_filter: str | Unknown | None = None  # the first ``name`` filter value, or ``name_regex``
+    most_recent: bool | Unknown | None = None
+    location: Location = field(default_factory=lambda: Location(""))
+
+
+@dataclass
+class LogMetricFilter:
+    """A CloudWatch Logs metric filter (``aws_cloudwatch_log_metric_filter``,
+    ``AWS::Logs::MetricFilter``). ``log_group``: the log group's name, the uid of a log group
+    declared in the same template, Unknown, or None. ``pattern`` is the filter pattern text."""
+
+    uid: str
+    address: str
+    log_group: str | Unknown | None
+    pattern: str | Unknown
+    metric_name: str | Unknown | None
+    metric_namespace: str | Unknown | None
+    location: Location = field(default_factory=lambda: Location(""))
+
+
+@dataclass(frozen=True)
+class AlarmMetric:
+    """One metric an alarm watches. Dimension values that name a workload of the model are
+    its uid (``aws_instance.web.id``, CloudFormation ``!Ref Web``); others are as written
+    (``i-…``, an autoscaling group's name) or Unknown."""
+
+    metric_name: str | Unknown | None
+    namespace: str | Unknown | None
+    dimensions: dict[str, str | Unknown] = field(default_factory=dict)
+
+
+@dataclass
+class MetricAlarm:
+    """A CloudWatch metric alarm (``aws_cloudwatch_metric_alarm``, ``AWS::CloudWatch::Alarm``).
+
+    ``metric_name``/``namespace``/``dimensions`` describe its single metric (None when it
+    uses metric math); ``queries`` the metrics of its ``metric_query`` blocks / ``Metrics``
+    entries. ``has_actions``: whether it notifies anything (``alarm_actions``/``AlarmActions``
+    non-empty and actions enabled); Unknown when unresolved."""
+
+    uid: str
+    address: str
+    metric_name: str | Unknown | None
+    namespace: str | Unknown | None
+    dimensions: dict[str, str | Unknown] = field(default_factory=dict)
+    location: Location = field(default_factory=lambda: Location(""))
+    has_actions: bool | Unknown | None = None
+    queries: list[AlarmMetric] = field(default_factory=list)
+
+    def metrics(self) -> list[AlarmMetric]:
+        """Every metric the alarm watches (its own, then its queries')."""
+        own = [AlarmMetric(self.metric_name, self.namespace, dict(self.dimensions))] \
+            if self.metric_name is not None else []
+        return own + list(self.queries)
+
+
+@dataclass
+class EventRule:
+    """An EventBridge rule (``aws_cloudwatch_event_rule``, ``AWS::Events::Rule``) with an event
+    pattern: the decoded JSON object, the text when it is not valid JSON, Unknown, or None
+    (a scheduled rule)."""
+
+    uid: str
+    address: str
+    event_pattern: dict[str, Any] | str | Unknown | None
+    enabled: bool | Unknown | None = True
+    location: Location = field(default_factory=lambda: Location(""))
 
 
 @dataclass(frozen=True)
@@ -349,6 +434,16 @@ class Estate:
     flow_logs: dict[str, FlowLog] = field(default_factory=dict)
     config_recorders: dict[str, ConfigRecorder] = field(default_factory=dict)
     trails: dict[str, Trail] = field(default_factory=dict)
+    ami_lookups: dict[str, AmiLookup] = field(default_factory=dict)
+    metric_filters: dict[str, LogMetricFilter] = field(default_factory=dict)
+    metric_alarms: dict[str, MetricAlarm] = field(default_factory=dict)
+    event_rules: dict[str, EventRule] = field(default_factory=dict)
+    #: live AMIs by image id (AWS407): ``{"creation_date", "deprecation_time", "owner",
+    #: "name", "state"}`` as ``DescribeImages`` gave them (ISO 8601 text, None when absent)
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: when the (latest) live snapshot was taken, ISO 8601 UTC; None without one (AWS407
+    #: judges AMI age at this time, so a snapshot gives the same findings on every scan)
+    snapshot_time: str | None = None
     errors: list[ParseError] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     #: which sources contributed (terraform, cloudformation, plan, live); AWS403/404 only
@@ -364,6 +459,7 @@ class Estate:
     _COLLECTIONS = (
         "groups", "workloads", "vpcs", "subnets", "route_tables", "internet_gateways",
         "nacls", "prefix_lists", "volumes", "flow_logs", "config_recorders", "trails",
+        "ami_lookups", "metric_filters", "metric_alarms", "event_rules", "images",
     )
 
     def merge(self, other: Estate) -> None:
@@ -377,6 +473,8 @@ class Estate:
         self.live_failures.extend(other.live_failures)
         if other.ebs_default_encryption is not None:
             self.ebs_default_encryption = other.ebs_default_encryption
+        if other.snapshot_time and (self.snapshot_time is None or other.snapshot_time > self.snapshot_time):
+            self.snapshot_time = other.snapshot_time
 
     def find_group(self, ref: str) -> SecurityGroup | None:
         """The group a rule or workload names: by uid first, then by live id."""
