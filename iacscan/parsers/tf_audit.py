@@ -8,7 +8,7 @@ is enabled unless ``enabled = false``. A volume's ``encrypted`` is None when uns
 from __future__ import annotations
 
 from iacscan.model import ConfigRecorder, Estate, FlowLog, Trail, Unknown, Volume
-from iacscan.parsers.tf_coerce import Refs, bool_or, volume_encryption
+from iacscan.parsers.tf_coerce import Refs, bool_or, text_or_none, volume_encryption
 from iacscan.parsers.tf_types import ResourceInstance
 
 _FLOW_TARGETS = ("vpc_id", "subnet_id", "eni_id", "transit_gateway_id", "transit_gateway_attachment_id")
@@ -60,6 +60,19 @@ def build_trail(inst: ResourceInstance, refs: Refs) -> Trail:
         log_validation=bool_or(attrs.get("enable_log_file_validation"), "enable_log_file_validation", False),
         logging=bool_or(attrs.get("enable_logging"), "enable_logging", True),
         location=inst.location,
+        cloudwatch_log_group=log_group_of_arn(text_or_none(attrs.get("cloud_watch_logs_group_arn"),
+                                                           "cloud_watch_logs_group_arn")),
     )
+
+
+def log_group_of_arn(arn: str | Unknown | None) -> str | Unknown | None:
+    """The log group name in a CloudWatch Logs group ARN (``arn:…:log-group:NAME:*``)."""
+    if not isinstance(arn, str):
+        return arn
+    marker = ":log-group:"
+    if marker not in arn:
+        return arn
+    name = arn.split(marker, 1)[1]
+    return name[:-2] if name.endswith(":*") else name
 
 

@@ -15,7 +15,7 @@ It runs in phases so that nothing depends on the order of the input:
    instances → clusters, subnet groups → subnets), then each workload's VPC.
 
 A piece that names an object the estate lacks is dropped with an ``Unresolved`` note
-(IAC002). Data sources are not modelled. A resource whose attributes have a shape no
+(IAC002). Data sources are not modelled, but for ``data "aws_ami"`` (AWS407). A resource whose attributes have a shape no
 handler expects is skipped with an ``Unresolved`` note rather than failing the scan.
 This module adds no ``ParseError`` (the loader does) and does not set ``sources``.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from iacscan.model import Estate
-from iacscan.parsers import tf_audit, tf_groups, tf_links, tf_network, tf_workloads
+from iacscan.parsers import tf_alerting, tf_audit, tf_groups, tf_links, tf_network, tf_workloads
 from iacscan.parsers.tf_coerce import Refs, unresolved
 from iacscan.parsers.tf_types import ResourceInstance
 
@@ -63,6 +63,9 @@ OBJECTS: dict[str, Handler] = {
     "aws_config_configuration_recorder": _into("config_recorders", tf_audit.build_config),
     "aws_config_delivery_channel": _into("config_recorders", tf_audit.build_config),
     "aws_cloudtrail": _into("trails", tf_audit.build_trail),
+    "aws_cloudwatch_log_metric_filter": _into("metric_filters", tf_alerting.build_metric_filter),
+    "aws_cloudwatch_metric_alarm": _into("metric_alarms", tf_alerting.build_alarm),
+    "aws_cloudwatch_event_rule": _into("event_rules", tf_alerting.build_event_rule),
     "aws_ebs_encryption_by_default": tf_audit.set_default_encryption,
 }
 
@@ -87,6 +90,11 @@ PIECES: dict[str, Handler] = {
     "aws_volume_attachment": tf_audit.add_volume_attachment,
 }
 
+#: Data sources that become model objects (the others are outside the configuration).
+DATA_OBJECTS: dict[str, Handler] = {
+    "aws_ami": _into("ami_lookups", tf_alerting.build_ami_lookup),
+}
+
 #: Phase 3, each a separate pass in this order.
 LINKS: tuple[dict[str, Handler], ...] = (
     {t: tf_links.link_subnet_groups for t in tf_workloads.WORKLOAD_TYPES},
@@ -99,7 +107,7 @@ LINKS: tuple[dict[str, Handler], ...] = (
 
 
 def build_estate(instances: list[ResourceInstance], root: Path, files: list[str]) -> Estate:
-    """The model of ``instances`` (managed resources; data sources are skipped)."""
+    """The model of ``instances`` (managed resources; of data sources only ``DATA_OBJECTS``)."""
     estate = Estate(root=str(root), files=list(files))
     managed = [inst for inst in instances if inst.mode == "managed"]
     refs = Refs(managed)
@@ -108,6 +116,10 @@ def build_estate(instances: list[ResourceInstance], root: Path, files: list[str]
             handler = phase.get(inst.type)
             if handler is not None:
                 _run(handler, inst, refs, estate)
+    for inst in instances:
+        data_handler = DATA_OBJECTS.get(inst.type) if inst.mode == "data" else None
+        if data_handler is not None:
+            _run(data_handler, inst, refs, estate)
     tf_links.link_vpc(estate)
     return estate
 

@@ -27,6 +27,7 @@ from iacscan.parsers.tf_coerce import (
     Refs, as_blocks, as_bool, as_int, as_list, block_attr, bool_or, first_block, line_of, tags_of,
     text_or_none, volume_encryption,
 )
+from iacscan.parsers.tf_alerting import image_origin
 from iacscan.parsers.tf_groups import SG_TYPES
 from iacscan.parsers.tf_types import ResourceInstance
 
@@ -252,6 +253,7 @@ def _compute(inst: ResourceInstance, workload: Workload, image_key: str) -> None
     if isinstance(endpoint, str) and endpoint.lower() == "disabled":
         workload.metadata_tokens = "disabled"  # no metadata service at all: no IMDSv1 either
     workload.image = text_or_none(inst.attrs.get(image_key), image_key)
+    workload.image_origin = image_origin(inst, inst.attrs.get(image_key))
 
 
 def block_volumes(inst: ResourceInstance, key: str, kind: str, nested: str = "") -> list[Volume]:
