@@ -9,6 +9,7 @@ from iacscan.model import (
     Subnet, Trail, Unknown, Volume, Vpc,
 )
 from iacscan.net import normalize_cidr, normalize_protocol
+from iacscan.parsers.cfn_alerting import log_group
 from iacscan.parsers.cfn_common import (
     SUBNET, VPC, Builder, as_bool, as_dict, as_int, as_list, as_str, tags_of,
 )
@@ -187,5 +188,6 @@ def build_trail(b: Builder, logical_id: str, props: dict[str, Any], line: int) -
     uid = b.uid(logical_id)
     b.estate.trails[uid] = Trail(uid=uid, address=logical_id, multi_region=flag("IsMultiRegionTrail", False),
                                  log_validation=flag("EnableLogFileValidation", False),
-                                 logging=flag("IsLogging", True), location=b.loc(line))
+                                 logging=flag("IsLogging", True), location=b.loc(line),
+                                 cloudwatch_log_group=log_group(b, props.get("CloudWatchLogsLogGroupArn")))
 

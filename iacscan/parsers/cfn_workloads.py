@@ -15,6 +15,7 @@ from iacscan.model import Tier, Unknown, Volume, Workload
 from iacscan.parsers.cfn_common import (
     SG, SUBNET, VPC, Builder, as_bool, as_dict, as_int, as_list, as_str, tags_of,
 )
+from iacscan.parsers.cfn_alerting import image_origin
 from iacscan.parsers.cfn_intrinsics import CfnRef, line_of
 
 LT = "AWS::EC2::LaunchTemplate"
@@ -234,7 +235,7 @@ def build_instance(b: Builder, logical_id: str, props: dict[str, Any], line: int
         elif not groups:
             groups = [template]
     add_workload(b, logical_id, "AWS::EC2::Instance", line, props, groups=groups, subnets=subnets,
-                 public=public, image=image, metadata_tokens=tokens)
+                 public=public, image=image, metadata_tokens=tokens, image_origin=image_origin(props.get("ImageId")))
     _volumes(b, logical_id, props.get("BlockDeviceMappings"), line)
 
 
@@ -246,7 +247,7 @@ def build_launch_template(b: Builder, logical_id: str, props: dict[str, Any], li
     groups += [g for g in nic_groups if g not in groups]
     add_workload(b, logical_id, LT, line, props, groups=groups, subnets=subnets, public=public,
                  image=as_str(data.get("ImageId")), metadata_tokens=_tokens(data.get("MetadataOptions")),
-                 name=as_str(props.get("LaunchTemplateName")))
+                 name=as_str(props.get("LaunchTemplateName")), image_origin=image_origin(data.get("ImageId")))
     _volumes(b, logical_id, data.get("BlockDeviceMappings"), line)
 
 
@@ -255,7 +256,7 @@ def build_launch_configuration(b: Builder, logical_id: str, props: dict[str, Any
     add_workload(b, logical_id, LC, line, props, groups=b.group_names(props.get("SecurityGroups")),
                  public=_public(props.get("AssociatePublicIpAddress")), image=as_str(props.get("ImageId")),
                  metadata_tokens=_tokens(props.get("MetadataOptions")),
-                 name=as_str(props.get("LaunchConfigurationName")))
+                 name=as_str(props.get("LaunchConfigurationName")), image_origin=image_origin(props.get("ImageId")))
     _volumes(b, logical_id, props.get("BlockDeviceMappings"), line)
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from iacscan.discover import relative
 from iacscan.limits import LimitExceeded, check_nesting, check_tree, current, deadline
 from iacscan.model import Direction, Estate, ParseError
+from iacscan.parsers import cfn_alerting as alerting
 from iacscan.parsers import cfn_groups as groups
 from iacscan.parsers import cfn_links as links
 from iacscan.parsers import cfn_network as net
@@ -77,6 +78,8 @@ def _handlers() -> list[dict[str, Handler]]:
         "AWS::EC2::NetworkAclEntry": net.build_nacl_entry,
         "AWS::EC2::SubnetNetworkAclAssociation": net.build_nacl_association,
         "AWS::EC2::FlowLog": net.build_flow_log,
+        "AWS::Logs::MetricFilter": alerting.build_metric_filter, "AWS::CloudWatch::Alarm": alerting.build_alarm,
+        "AWS::Events::Rule": alerting.build_event_rule,
     }
     third: dict[str, Handler] = {"AWS::EC2::EIP": links.build_eip, "AWS::EC2::EIPAssociation": links.build_eip}
     return [first, second, third]
