@@ -4,15 +4,19 @@ Usage::
 
     python scripts/gen_estate.py --size S|M|L --out DIR [--seed N]
 
-Sizes (Terraform module directories / security groups):
+Sizes:
 
-====  ========  ===========  =====================================
-size  services  module dirs  groups (Terraform + CloudFormation)
-====  ========  ===========  =====================================
-S     25        50 (+4)      ~280
-M     250       500 (+4)     ~2,750
-L     1,500     3,000 (+4)   ~16,500 (about 25 MB of text)
-====  ========  ===========  =====================================
+====  ========  ===========  ======  ===============================
+size  services  module dirs  groups  text (Terraform + CloudFormation)
+====  ========  ===========  ======  ===============================
+S     25        54           280     0.3 MB, 189 files
+M     250       504          2,755   3.3 MB, 1,839 files
+L     1,500     3,004        16,503  19.7 MB, 11,005 files
+====  ========  ===========  ======  ===============================
+
+(module dirs: two per service plus three network roots and ``global/audit``; groups:
+ten Terraform groups per service, three per CloudFormation stack, one default group per
+network root.)
 
 Layout: ``envs/<env>/svc-NNNN/`` is one service, a root module (``main.tf``,
 ``variables.tf``, ``outputs.tf``, ``terraform.tfvars``) that calls a local module
