@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/gen_estate.py --size S|M|L --out DIR [--seed N]
+    python scripts/gen_estate.py --size S|M|L --out DIR
 
 Sizes:
 
@@ -23,7 +23,7 @@ Layout: ``envs/<env>/svc-NNNN/`` is one service, a root module (``main.tf``,
 ``./modules/workers`` (a second module directory). Environments rotate prod, staging,
 dev. Every third service also has a CloudFormation stack ``cfn/stack.yaml`` beside its
 Terraform. ``envs/<env>/network/`` holds the VPC with its flow log, ``global/audit/``
-CloudTrail and AWS Config. Every service differs (names, ports, CIDRs), so no two files
+CloudTrail, an EventBridge rule on security-group changes and AWS Config. Every service differs (names, ports, CIDRs), so no two files
 are identical and a content-keyed parse cache gains nothing on a cold run.
 
 What the code exercises: tiers wired by group references (internet → load balancer →
@@ -40,7 +40,8 @@ something definite: SSH open to the internet (svc-0002), all traffic open to the
 through a variable (svc-0005), a public PostgreSQL database in a CloudFormation stack
 (svc-0003), an invalid CIDR in ``terraform.tfvars`` (svc-0007) and a rule without
 description (svc-0004). The rest of the estate is clean for the security-group,
-reachability and AWS rules.
+reachability, environment and AWS401-406/AWS408 rules (the AMI and CPU-alarm rules
+AWS407/AWS409 report on it: its AMI ids are literals and it has no CPU alarms).
 """
 from __future__ import annotations
 
@@ -786,7 +787,7 @@ resource "aws_default_security_group" "default" {{
 '''
 
 
-AUDIT_MAIN = '''# Account-wide audit: CloudTrail in every region and AWS Config.
+AUDIT_MAIN = '''# Account-wide audit: CloudTrail in every region, an alert on security-group changes, AWS Config.
 
 resource "aws_cloudtrail" "main" {
   name                          = "organization-trail"
@@ -795,6 +796,27 @@ resource "aws_cloudtrail" "main" {
   include_global_service_events = true
   enable_log_file_validation    = true
   enable_logging                = true
+}
+
+resource "aws_cloudwatch_event_rule" "security_group_changes" {
+  name        = "security-group-changes"
+  description = "Alert on every security-group change"
+  event_pattern = jsonencode({
+    source      = ["aws.ec2"]
+    detail-type = ["AWS API Call via CloudTrail"]
+    detail = {
+      eventName = [
+        "CreateSecurityGroup", "DeleteSecurityGroup", "ModifySecurityGroupRules",
+        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+      ]
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "security_group_changes" {
+  rule = aws_cloudwatch_event_rule.security_group_changes.name
+  arn  = "arn:aws:sns:eu-west-1:123456789012:security-alerts"
 }
 
 resource "aws_config_configuration_recorder" "main" {
