@@ -26,8 +26,8 @@ class _Coverage:
     """What the scan's filters and rules alert on."""
 
     covered: set[str] = field(default_factory=set)
-    #: (alerts?, matched names, location, address, uid) of each filter/rule whose pattern matches some
-    candidates: list[tuple[bool, set[str], Location, str, str]] = field(default_factory=list)
+    #: (matched names, location, address, uid) of each alerting filter/rule that matches some
+    candidates: list[tuple[set[str], Location, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     undecided: bool = False  # an alerting pattern the code does not resolve
 
@@ -91,9 +91,10 @@ def aws408_no_sg_change_alerting(ctx: Context) -> Iterator[Finding]:
         wildcards and quoted values in filter patterns; arrays (any of), ``prefix``,
         ``anything-but``, ``exists``… in event patterns. Filters and rules of the whole scan
         count together. One finding per scan lists the events nothing alerts on
-        (``details.missing``); it names the filter or rule that covers the most events when
-        one covers some (a pattern that misses a few names), else the first trail or Config
-        resource. A metric filter does not count when the scan's trails all deliver to no
+        (``details.missing``); it names the alerting filter or rule that covers the most
+        events when one covers some (a pattern that misses a few names), else the first
+        trail or Config resource; ``extra.notes`` says why a filter or rule did not count
+        (no alarm, no CloudWatch Logs delivery, a pattern that cannot be read). A metric filter does not count when the scan's trails all deliver to no
         CloudWatch Logs group, or when its log group is none of theirs (both known). A
         pattern the code does not resolve may cover everything: nothing is reported then. A
         pattern that cannot be read is taken to match nothing and said so in the finding's
@@ -146,13 +147,10 @@ def aws408_no_sg_change_alerting(ctx: Context) -> Iterator[Finding]:
     if coverage.undecided or not missing:
         return
     location, address, uid = anchors[0]
-    partial = sorted(coverage.candidates, key=lambda c: (not c[0], -len(c[1]), c[2].file, c[2].line, c[3]))
+    partial = sorted(coverage.candidates, key=lambda c: (-len(c[0]), c[1].file, c[1].line, c[2]))
     if partial:
-        alerts, _matched, location, address, uid = partial[0]
-        message = (f"{address} alerts on some security-group changes but not on {', '.join(missing)}"
-                   if alerts else
-                   f"{address} matches security-group changes but alerts nobody; nothing alerts on "
-                   f"{', '.join(missing)}")
+        _matched, location, address, uid = partial[0]
+        message = f"{address} alerts on some security-group changes but not on {', '.join(missing)}"
     else:
         message = f"the configuration declares a trail or AWS Config ({address}) but nothing alerts on " \
                   f"security-group changes ({', '.join(missing)})"
@@ -178,8 +176,8 @@ def _filters(estate: Estate, names: list[str], coverage: _Coverage) -> None:
             coverage.notes.append(f"{item.address}: no alarm with an action watches its metric "
                                   f"{_text(item.metric_namespace)}/{_text(item.metric_name)}")
             alerts = False
-        coverage.candidates.append((alerts, matched, item.location, item.address, item.uid))
         if alerts:
+            coverage.candidates.append((matched, item.location, item.address, item.uid))
             coverage.covered |= matched
 
 
@@ -229,7 +227,7 @@ def _event_rules(estate: Estate, names: list[str], coverage: _Coverage) -> None:
         if matched is None:
             coverage.undecided = True
         elif matched:
-            coverage.candidates.append((True, matched, item.location, item.address, item.uid))
+            coverage.candidates.append((matched, item.location, item.address, item.uid))
             coverage.covered |= matched
 
 
