@@ -41,6 +41,9 @@ Snapshot format (version 1)::
           "trails": [...],                 # cloudtrail DescribeTrails trailList[] (shadow trails too)
           "trail_status": {"arn:aws:cloudtrail:…": {"IsLogging": true, ...}}  # GetTrailStatus:
                                            # IsLogging, LatestDeliveryError, Start/StopLoggingTime
+          "images": [...],                 # ec2 DescribeImages of the instances' AMIs (IncludeDeprecated):
+                                           # ImageId, Name, OwnerId, ImageOwnerAlias, CreationDate,
+                                           # DeprecationTime, State
         }
       },
       "failures": [{"region": "us-east-1", "service": "ec2", "operation": "DescribeFlowLogs",
@@ -76,8 +79,8 @@ from botocore.exceptions import (
 from iacscan import __version__
 from iacscan.live.progress import Progress
 from iacscan.live.services import (
-    CALLER_IDENTITY, DESCRIBE_REGIONS, LISTENERS, PREFIX_LIST_ENTRIES, REGION_CALLS, TRAIL_STATUS, Call,
-    is_read_only,
+    CALLER_IDENTITY, DESCRIBE_REGIONS, IMAGE_CHUNK, IMAGES, LISTENERS, PREFIX_LIST_ENTRIES, REGION_CALLS,
+    TRAIL_STATUS, Call, is_read_only,
 )
 
 SNAPSHOT_VERSION = 1
@@ -253,7 +256,30 @@ class _RegionReader:
         trails = [t for t in data.get("trails") or []
                   if t.get("HomeRegion") == self.region or t.get("HomeRegion") not in self.regions]
         self._per_item(TRAIL_STATUS, trails, "TrailARN", "Name")
+        self._images(data.get("instances"))
         return self.result
+
+    def _images(self, instances: list[dict[str, Any]] | None) -> None:
+        """``images``: DescribeImages of the instances' AMIs, in chunks; when a chunk names an
+        AMI that no longer exists (``InvalidAMIID.*``), its ids are asked one by one so the
+        others are still read (each missing one is a failure)."""
+        if instances is None:
+            return
+        ids = sorted({str(i["ImageId"]) for i in instances if isinstance(i, dict) and i.get("ImageId")})
+        found: list[Any] = []
+        for start in range(0, len(ids), IMAGE_CHUNK):
+            chunk = ids[start:start + IMAGE_CHUNK]
+            before = len(self.result.failures)
+            items = self.read(IMAGES, ImageIds=chunk)
+            if items is None and len(chunk) > 1 and self.result.failures[before:] \
+                    and self.result.failures[-1].error.startswith("InvalidAMIID"):
+                del self.result.failures[before:]
+                for image_id in chunk:
+                    found.extend(self.read(IMAGES, ImageIds=[image_id]) or [])
+                continue
+            found.extend(items or [])
+        found.sort(key=lambda it: str(it.get("ImageId", "")) if isinstance(it, dict) else "")
+        self.result.data[IMAGES.key] = found
 
     def _per_item(self, call: Call, parents: list[dict[str, Any]] | None, id_field: str, param: str) -> None:
         if parents is None:

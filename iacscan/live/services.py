@@ -88,11 +88,16 @@ PREFIX_LIST_ENTRIES = Call("prefix_list_entries", "ec2", "GetManagedPrefixListEn
 LISTENERS = Call("listeners", "elbv2", "DescribeListeners", "Listeners", "ListenerArn")
 TRAIL_STATUS = Call("trail_status", "cloudtrail", "GetTrailStatus", "", "",
                     keep=("IsLogging", "LatestDeliveryError", "StartLoggingTime", "StopLoggingTime"))
+#: The AMIs the region's instances run (AWS407), asked by id in chunks of ``IMAGE_CHUNK``;
+#: deprecated AMIs are only listed when asked for.
+IMAGES = Call("images", "ec2", "DescribeImages", "Images", "ImageId", params={"IncludeDeprecated": True},
+              keep=("ImageId", "Name", "OwnerId", "ImageOwnerAlias", "CreationDate", "DeprecationTime", "State"))
+IMAGE_CHUNK = 100
 CALLER_IDENTITY = Call("account", "sts", "GetCallerIdentity", "", "")
 DESCRIBE_REGIONS = Call("regions", "ec2", "DescribeRegions", "Regions", "RegionName")
 
 ALL_CALLS: tuple[Call, ...] = REGION_CALLS + (PREFIX_LIST_ENTRIES, LISTENERS, TRAIL_STATUS, CALLER_IDENTITY,
-                                              DESCRIBE_REGIONS)
+                                              DESCRIBE_REGIONS, IMAGES)
 
 
 def is_read_only(operation: str) -> bool:

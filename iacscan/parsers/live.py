@@ -39,7 +39,8 @@ _STEPS = (
 #: API operation → the snapshot keys it fills (for the failure notes).
 _KEYS_OF = {(c.service, c.operation): c.key for c in REGION_CALLS}
 _KEYS_OF.update({("ec2", "GetManagedPrefixListEntries"): "prefix_list_entries",
-                 ("elbv2", "DescribeListeners"): "listeners", ("cloudtrail", "GetTrailStatus"): "trail_status"})
+                 ("elbv2", "DescribeListeners"): "listeners", ("cloudtrail", "GetTrailStatus"): "trail_status",
+                 ("ec2", "DescribeImages"): "images"})
 
 
 def load_snapshot(path: Path) -> dict[str, Any] | ParseError:
@@ -75,6 +76,8 @@ def parse_snapshot(source: str | Path | dict[str, Any], root: str = ".") -> Esta
         estate.errors.append(data)
         return estate
     estate.sources.add("live")
+    taken = data.get("taken_at")
+    estate.snapshot_time = taken if isinstance(taken, str) and taken else None
     account = str(data.get("account") or "unknown")
     failures = [f for f in data.get("failures") or [] if isinstance(f, dict)]
     estate.live_failures.extend(failures)
@@ -86,9 +89,21 @@ def parse_snapshot(source: str | Path | dict[str, Any], root: str = ".") -> Esta
         builder = RegionBuilder(estate, account, str(region), region_data, _failed_keys(failures, region))
         for step in _STEPS:
             step(builder)
+        _images(estate, region_data)
     for failure in failures:
         estate.unresolved.append(_note(account, failure))
     return estate
+
+
+def _images(estate: Estate, region: dict[str, Any]) -> None:
+    """``images`` (DescribeImages) → ``estate.images`` by image id (AWS407)."""
+    for image in region.get("images") or []:
+        if isinstance(image, dict) and isinstance(image.get("ImageId"), str):
+            estate.images[image["ImageId"]] = {
+                "creation_date": image.get("CreationDate"), "deprecation_time": image.get("DeprecationTime"),
+                "owner": image.get("ImageOwnerAlias") or image.get("OwnerId"), "name": image.get("Name"),
+                "state": image.get("State"),
+            }
 
 
 def _failed_keys(failures: list[dict[str, Any]], region: str) -> dict[str, str]:
