@@ -152,7 +152,7 @@ def aws408_no_sg_change_alerting(ctx: Context) -> Iterator[Finding]:
         _matched, location, address, uid = partial[0]
         message = f"{address} alerts on some security-group changes but not on {', '.join(missing)}"
     else:
-        message = f"the configuration declares a trail or AWS Config ({address}) but nothing alerts on " \
+        message = f"the configuration declares account audit resources ({address}) but nothing alerts on " \
                   f"security-group changes ({', '.join(missing)})"
     yield ctx.finding(resource=address, uid=uid, location=location, message=message,
                       details={"missing": missing}, extra={"notes": coverage.notes} if coverage.notes else None)
