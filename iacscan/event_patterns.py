@@ -209,8 +209,13 @@ def _compare(path: list[str | int], op: str, kind: str, raw: str) -> Predicate:
             bound = float(raw)
         except ValueError:
             raise PatternError(f"{op} needs a number, found {raw!r}") from None
-        check = {"<": bound.__gt__, "<=": bound.__ge__, ">": bound.__lt__, ">=": bound.__le__}[op]
-        return lambda r, t: _number(_lookup(r, path)) is not None and check(_number(_lookup(r, path)))
+        check: Callable[[float], bool] = {"<": bound.__gt__, "<=": bound.__ge__, ">": bound.__lt__,
+                                          ">=": bound.__le__}[op]
+
+        def numeric(record: dict[str, Any], _text: str) -> bool:
+            number = _number(_lookup(record, path))
+            return number is not None and check(number)
+        return numeric
     if kind == "regex":
         try:
             regex = re.compile(raw[1:-1])
@@ -342,8 +347,12 @@ def _anything_but(arg: Any, value: Any) -> bool:
 def _numeric(arg: Any, value: Any) -> bool:
     if not isinstance(arg, list) or isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    checks = {"<": value.__lt__, "<=": value.__le__, ">": value.__gt__, ">=": value.__ge__, "=": value.__eq__}
+    number = float(value)
+    checks: dict[str, Callable[[float], bool]] = {
+        "<": lambda b: number < b, "<=": lambda b: number <= b, ">": lambda b: number > b,
+        ">=": lambda b: number >= b, "=": lambda b: number == b}
     for op, bound in zip(arg[::2], arg[1::2]):
-        if op not in checks or not isinstance(bound, (int, float)) or not checks[op](bound):
+        if op not in checks or isinstance(bound, bool) or not isinstance(bound, (int, float)) \
+                or not checks[op](float(bound)):
             return False
     return True

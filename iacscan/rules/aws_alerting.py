@@ -183,7 +183,7 @@ def _filters(estate: Estate, names: list[str], coverage: _Coverage) -> None:
 
 def _filter_matches(item: LogMetricFilter, names: list[str], coverage: _Coverage) -> set[str] | None:
     """The names whose records the filter selects (None: the pattern is unresolved)."""
-    if is_unknown(item.pattern):
+    if not isinstance(item.pattern, str):
         return None
     try:
         pattern = parse_filter_pattern(item.pattern)

@@ -373,3 +373,11 @@ def test_rule_docs_have_their_sections() -> None:
         assert {"summary", "console", "cli", "boto3", "terraform", "cloudformation"} <= set(
             meta.remediation.render({}))
 
+
+
+def test_numeric_comparisons() -> None:
+    over_two = parse_filter_pattern("{ $.count > 2 && $.count <= 5 }")
+    assert [over_two.matches({"count": n}) for n in (2, 3, 5, 6, "4", "x")] == [False, True, True, False, True, False]
+    between = {"count": [{"numeric": [">", 1, "<=", 5]}]}
+    assert [event_pattern_matches(between, {"count": n}) for n in (1, 2, 5, 6, True, "3")] == [
+        False, True, True, False, False, False]
