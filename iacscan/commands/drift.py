@@ -4,7 +4,9 @@ Live state comes from ``--snapshot FILE`` (written by ``iacscan snapshot``) or i
 now with read-only calls (``--region``, ``--all-regions``, ``--profile``; default: the
 environment's region). Only the DRIFT rules run, with IAC001/IAC002 so that unreadable
 files and what could not be checked are reported (``iacscan.drift``). Output formats and
-exit codes are those of ``iacscan scan``.
+exit codes are those of ``iacscan scan``. ``--attribute`` names who made each drifted
+change and when, from CloudTrail's event history (``LookupEvents``, read-only, 90 days);
+``--attribute-from FILE`` reads CloudTrail files instead (``iacscan.events.attribute``).
 """
 from __future__ import annotations
 
