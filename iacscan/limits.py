@@ -139,6 +139,7 @@ def check_file_size(path: Path) -> None:
 
 
 _OPEN, _CLOSE = frozenset("{[("), frozenset("}])")
+_BRACKET = re.compile(r"[{}\[\]()]")
 
 
 def check_nesting(text: str) -> None:
@@ -151,11 +152,12 @@ def check_nesting(text: str) -> None:
     if text.count("{") + text.count("[") + text.count("(") <= limit:
         return
     depth = 0
-    for index, char in enumerate(text):
+    for match in _BRACKET.finditer(text):
+        char = match.group()
         if char in _OPEN:
             depth += 1
             if depth > limit:
-                line = text.count("\n", 0, index) + 1
+                line = text.count("\n", 0, match.start()) + 1
                 raise LimitExceeded("depth", f"brackets nest more than {limit} levels deep", line)
         elif char in _CLOSE and depth:
             depth -= 1

@@ -67,6 +67,8 @@ def read_module(directory: Path, rel_of: Callable[[Path], str], cache: ParseCach
     """Parse every Terraform file of ``directory`` (each file once) into a ``ModuleDef``."""
     module = ModuleDef(dir=directory, rel=rel_of(directory))
     for path in tf_files(directory):
+        if path.is_symlink() and rel_of(path.resolve()).startswith("..") and not module.rel.startswith(".."):
+            continue  # a link leaving the scan root is not read (discovery notes it: IAC002)
         rel = rel_of(path)
         module.files.append(rel)
         result = load_file(path, rel, cache)
