@@ -78,12 +78,13 @@ def test_debug_shows_the_traceback(raising_rule: str, estate: Path, capsys: pyte
 def test_every_format_shows_iac003_and_the_rest(raising_rule: str, estate: Path, fmt: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan", "--no-cache", "--format", fmt]) == 3
-    out = capsys.readouterr().out.replace("\\", "")  # Markdown escapes punctuation
+    raw = capsys.readouterr().out
+    out = raw.replace("\\", "")  # Markdown escapes punctuation
     assert "IAC003" in out and "SG101" in out and "Rdp" in out and "aws_security_group.ssh" in out
     if fmt == "sarif":
-        results = json.loads(out)["runs"][0]["results"]
+        results = json.loads(raw)["runs"][0]["results"]
         assert sorted(r["ruleId"] for r in results) == ["IAC003", "SG101", "SG101"]
-        rules = json.loads(out)["runs"][0]["tool"]["driver"]["rules"]
+        rules = json.loads(raw)["runs"][0]["tool"]["driver"]["rules"]
         assert next(r for r in rules if r["id"] == "IAC003")["shortDescription"]["text"] == \
             "A rule failed inside iacscan"
 
