@@ -91,7 +91,7 @@ def parse_limits(specs: list[str] | None, base: Limits | None = None) -> Limits:
         key = key.strip().lower().replace("_", "-")
         if not sep or key not in KEYS:
             raise ValueError(f"--limit expects KEY=VALUE with KEY one of {', '.join(KEYS)}; got {spec!r}")
-        limits = replace(limits, **{KEYS[key]: _value(key, raw)})
+        limits = replace(limits, **{KEYS[key]: _value(key, raw)})  # type: ignore[arg-type]
     return limits
 
 
