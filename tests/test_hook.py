@@ -106,7 +106,8 @@ def test_a_named_plan_is_read_as_a_plan_and_reported_whole(work: Path, capsys: p
     # named together with a file of the code it was made from, nothing is reported twice
     main(["scan", "--format", "json", "stack/plan.json", "stack/main.tf"])
     again = [(f["rule_id"], f["resource"], f["file"], f["line"]) for f in json.loads(capsys.readouterr().out)["findings"]]
-    assert sorted(again) == sorted(found)
+    # (the code file also shows its hard-coded AMI, AWS407 info, which a planned value cannot tell)
+    assert sorted(again) == sorted(found | {("AWS407", "aws_instance.bastion", "stack/main.tf", 29)})
 
 
 def test_the_manifest() -> None:
