@@ -38,6 +38,8 @@ class Remediation:
 
     def render(self, values: dict[str, Any]) -> dict[str, str]:
         safe = _SafeDict({k: str(v) for k, v in values.items()})
+        if safe.get("protocol") == "all" and safe.get("ports", "all") in ("all", "", "None"):
+            safe["ports"] = "traffic"  # "{protocol} {ports}" reads "all traffic", not "all all"
         out = {}
         for key in ("summary", "console", "cli", "boto3", "terraform", "cloudformation"):
             text = getattr(self, key)
