@@ -38,10 +38,27 @@ def is_resolved(rule: Rule) -> bool:
 
 
 def traffic_of(rule: Rule) -> net.Traffic | None:
-    """The traffic a resolved rule with a valid protocol admits, else None."""
+    """The traffic a resolved rule with a valid protocol and ports admits, else None (an
+    invalid rule admits nothing AWS would accept: SG107 reports it)."""
     if not is_resolved(rule) or not net.is_valid_protocol(str(rule.protocol)):
         return None
+    if not _ports_valid(str(rule.protocol), rule.from_port, rule.to_port):
+        return None
     return net.Traffic.of(str(rule.protocol), rule.from_port, rule.to_port)  # type: ignore[arg-type]
+
+
+def _ports_valid(protocol: str, lo: object, hi: object) -> bool:
+    """Ports AWS accepts: tcp/udp 0-65535 with from <= to (or -1 for all); ICMP type and
+    code -1..255; anything for protocols without ports."""
+    if not net.has_ports(protocol):
+        return True
+    top = 255 if protocol in ("icmp", "icmpv6") else net.PORT_MAX
+    for value in (lo, hi):
+        if value is not None and not (isinstance(value, int) and -1 <= value <= top):
+            return False
+    if protocol in ("tcp", "udp") and isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+        return False
+    return True
 
 
 def target(group: SecurityGroup, rule: Rule) -> tuple[str, str]:

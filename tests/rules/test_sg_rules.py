@@ -405,3 +405,10 @@ def test_sg106_tells_apart_live_rules_that_share_an_empty_location() -> None:
                        rules=[ingress, egress], location=live, source="live", live_id="sg-0db")
     found = [(f.details["direction"], f.details["peer"]) for f in run(db).findings if f.rule_id == "SG106"]
     assert sorted(found) == [("egress", "0.0.0.0/0"), ("ingress", "sg-0app")]
+
+
+def test_invalid_ports_are_sg107_only_never_shadowing_or_internet() -> None:
+    result = run(group("a", rule("tcp", -5, 22, "0.0.0.0/0", 3), rule("tcp", 70000, 70001, "0.0.0.0/0", 4)))
+    assert lines(result, "SG107") == {3, 4}
+    assert lines(result, "SG111") == set()
+    assert lines(result, "SG101") == set()
