@@ -126,7 +126,3 @@ def scan(root: Path, paths: list[Path], ruleset: Ruleset, options: ScanOptions |
     """Scan ``paths`` (relative locations are reported against ``root``)."""
     estate = load_estate(root, paths, options or ScanOptions())
     return run_rules(estate, ruleset)
-
-
-def location_of(file: str, line: int) -> Location:
-    return Location(file=file, line=line)
