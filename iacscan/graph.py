@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from iacscan.model import Estate, PeerKind, Rule, SecurityGroup, Workload, is_unknown
+from iacscan.model import Estate, PeerKind, Rule, SecurityGroup, Unknown, Workload
 
 if TYPE_CHECKING:
     from iacscan.reach import Reachability
@@ -67,7 +67,7 @@ class EstateGraph:
         """The groups a workload carries that the model knows (unknown refs are skipped)."""
         out = []
         for ref in workload.groups:
-            if is_unknown(ref):
+            if isinstance(ref, Unknown):
                 continue
             group = self.estate.find_group(ref)
             if group is not None and group not in out:

@@ -115,7 +115,8 @@ def _load_merged(spec: str, seen: set[Path]) -> dict[str, Any]:
     merged = {**parent, **{k: v for k, v in data.items() if k != "rules"}}
     rules = dict(parent.get("rules") or {})
     for rule_id, settings in (data.get("rules") or {}).items():
-        base = rules.get(rule_id) if isinstance(rules.get(rule_id), dict) else {}
+        previous = rules.get(rule_id)
+        base: dict[str, Any] = previous if isinstance(previous, dict) else {}
         rules[rule_id] = {**base, **settings} if isinstance(settings, dict) else settings
     merged["rules"] = rules
     return merged

@@ -89,7 +89,6 @@ def _scan(src: str, pos: int, toks: _Tokens | None, line: int, stop_brace: int |
     n = len(src)
     match = _TOKEN.match
     depth = 0
-    kinds = toks.kind if toks is not None else None
     while pos < n:
         m = match(src, pos)
         if m is None:
@@ -100,7 +99,7 @@ def _scan(src: str, pos: int, toks: _Tokens | None, line: int, stop_brace: int |
             pos = end
             continue
         if group == "nl":
-            if kinds is not None and stop_brace is None:
+            if toks is not None and stop_brace is None:
                 _add(toks, NL, "\n", pos, end, line)
             line += 1
             pos = end
@@ -115,15 +114,15 @@ def _scan(src: str, pos: int, toks: _Tokens | None, line: int, stop_brace: int |
         if group == "st":
             start_line = line
             pos, line, value = _string(src, end, line)
-            if kinds is not None and stop_brace is None:
-                toks.parts[len(kinds)] = value
+            if toks is not None and stop_brace is None:
+                toks.parts[len(toks.kind)] = value
                 _add(toks, STR, "", m.start(), pos, start_line)
             continue
         if group == "hd":
             start_line = line
             pos, line, value = _heredoc(src, end, line, m.group("hd") == "<<-")
-            if kinds is not None and stop_brace is None:
-                toks.parts[len(kinds)] = value
+            if toks is not None and stop_brace is None:
+                toks.parts[len(toks.kind)] = value
                 _add(toks, HEREDOC, "", m.start(), pos, start_line)
             continue
         text = m.group()
@@ -136,7 +135,7 @@ def _scan(src: str, pos: int, toks: _Tokens | None, line: int, stop_brace: int |
                         raise FastParseError("unbalanced brackets in an interpolation")
                     return end, line
                 depth -= 1
-        elif kinds is not None:
+        elif toks is not None:
             _add(toks, NUM if group == "num" else ID if group == "id" else OP, text, pos, end, line)
         pos = end
     if stop_brace is not None:
