@@ -14,10 +14,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from iacscan.commands import emit, existing_file, ruleset_for, scan_targets, use_color
-from iacscan.commands.scan import (
-    EXIT_BUG, EXIT_CLEAN, EXIT_FINDINGS, NEVER, baseline_fingerprints, fails, report_rule_errors, step_summary,
-)
+from iacscan.commands import existing_file, ruleset_for, scan_targets
+from iacscan.commands.scan import NEVER, baseline_fingerprints, report_and_exit
 from iacscan.commands.snapshot import add_live_options
 from iacscan.drift import compare_estates
 from iacscan.errors import UserError
@@ -61,17 +59,7 @@ def command(args: argparse.Namespace) -> int:
     result = run_drift(args)
     if getattr(args, "attribute", False) or getattr(args, "attribute_from", None):
         attribute_drift(args, result)
-    if hidden is not None:
-        from iacscan.suppress import apply_baseline
-
-        apply_baseline(result, hidden)
-    emit(REPORTERS[args.format](result, use_color(args.output)), args.output)
-    if args.format == "github":
-        step_summary(result)
-    if result.rule_errors:
-        report_rule_errors(result.rule_errors, debug=args.debug)
-        return EXIT_BUG
-    return EXIT_FINDINGS if fails(result, args.fail_on) else EXIT_CLEAN
+    return report_and_exit(result, args, hidden)
 
 
 def attribute_drift(args: argparse.Namespace, result: ScanResult) -> None:

@@ -17,10 +17,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from iacscan.commands import emit, ruleset_for, scan_targets, use_color
-from iacscan.commands.scan import (
-    EXIT_BUG, EXIT_CLEAN, EXIT_FINDINGS, NEVER, baseline_fingerprints, fails, report_rule_errors, step_summary,
-)
+from iacscan.commands import ruleset_for, scan_targets
+from iacscan.commands.scan import NEVER, baseline_fingerprints, report_and_exit
 from iacscan.commands.snapshot import add_live_options
 from iacscan.errors import UserError
 from iacscan.events import events_ruleset
@@ -117,17 +115,7 @@ def command(args: argparse.Namespace) -> int:
     """Run ``iacscan events``; exit codes as ``iacscan scan``."""
     hidden = baseline_fingerprints(args)
     result = run_events(args)
-    if hidden is not None:
-        from iacscan.suppress import apply_baseline
-
-        apply_baseline(result, hidden)
-    emit(REPORTERS[args.format](result, use_color(args.output)), args.output)
-    if args.format == "github":
-        step_summary(result)
-    if result.rule_errors:
-        report_rule_errors(result.rule_errors, debug=args.debug)
-        return EXIT_BUG
-    return EXIT_FINDINGS if fails(result, args.fail_on) else EXIT_CLEAN
+    return report_and_exit(result, args, hidden)
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

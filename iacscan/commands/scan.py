@@ -118,6 +118,22 @@ def _scan_command(args: argparse.Namespace) -> int:
          args.output)
     if args.format == "github":
         step_summary(result, diff)
+    return exit_code(result, args)
+
+
+def report_and_exit(result: ScanResult, args: argparse.Namespace, hidden: set[str] | None) -> int:
+    """Hide baselined findings, write the report (and the GitHub step summary), and return
+    the exit code: the end of ``drift`` and ``events``, which have no diff mode."""
+    if hidden is not None:
+        apply_baseline(result, hidden)
+    emit(REPORTERS[args.format](result, use_color(args.output)), args.output)
+    if args.format == "github":
+        step_summary(result)
+    return exit_code(result, args)
+
+
+def exit_code(result: ScanResult, args: argparse.Namespace) -> int:
+    """3 when a rule failed (after saying so), else 1 for findings at or above --fail-on, else 0."""
     if result.rule_errors:
         report_rule_errors(result.rule_errors, debug=args.debug)
         return EXIT_BUG

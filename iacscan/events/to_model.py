@@ -33,6 +33,7 @@ from iacscan.model import (
     Direction, Estate, Location, Peer, PeerKind, Rule, SecurityGroup, Unknown, Unresolved, Workload, make_uid,
 )
 from iacscan.net import normalize_cidr, normalize_protocol
+from iacscan.parsers.live_common import as_int
 
 SOURCE = "cloudtrail"
 _NOT_IN_EVENTS = Unknown("not in the CloudTrail events read (no CreateSecurityGroup event for the group)")
@@ -58,16 +59,6 @@ def items(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, dict):
         value = value.get("items")
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    return None
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ def permissions(request: dict[str, Any], account: str) -> list[Permission]:
 
 def _split(perm: dict[str, Any], account: str) -> Iterator[Permission]:
     protocol = normalize_protocol(perm.get("ipProtocol", "-1"))
-    lo, hi = (None, None) if protocol == "all" else (_int(perm.get("fromPort")), _int(perm.get("toPort")))
+    lo, hi = (None, None) if protocol == "all" else (as_int(perm.get("fromPort")), as_int(perm.get("toPort")))
 
     def make(kind: PeerKind, peer: str, description: Any) -> Permission:
         return Permission(protocol, lo, hi, kind, peer, description if isinstance(description, str) else None)
@@ -132,7 +123,7 @@ def modified_permission(update: dict[str, Any], account: str) -> Permission | No
     if not isinstance(spec, dict):
         return None
     protocol = normalize_protocol(spec.get("IpProtocol", "-1"))
-    lo, hi = (None, None) if protocol == "all" else (_int(spec.get("FromPort")), _int(spec.get("ToPort")))
+    lo, hi = (None, None) if protocol == "all" else (as_int(spec.get("FromPort")), as_int(spec.get("ToPort")))
     description = spec.get("Description") if isinstance(spec.get("Description"), str) else None
     for key, kind in (("CidrIpv4", PeerKind.CIDR), ("CidrIpv6", PeerKind.CIDR),
                       ("PrefixListId", PeerKind.PREFIX_LIST), ("ReferencedGroupId", PeerKind.GROUP)):
