@@ -14,6 +14,7 @@ here: they never make a rule internet-facing.
 """
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -100,8 +101,24 @@ def _participants(members: list[_Entry], family: str) -> tuple[list[_Entry], boo
     return [e for e in members if _family(e.addresses, family).is_public()], False
 
 
+_memo: dict[str, list[Exposure]] = {}
+_memo_owner: list[weakref.ref[Estate]] = []
+
+
 def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
-    """The ingress rules of ``group`` that admit the internet, in rule order."""
+    """The ingress rules of ``group`` that admit the internet, in rule order.
+
+    SG101-SG104 all ask this of every group; it is computed once per group and estate
+    (the model does not change while rules run). Callers must not change the result."""
+    if not _memo_owner or _memo_owner[0]() is not estate:
+        _memo.clear()
+        _memo_owner[:] = [weakref.ref(estate)]
+    if group.uid not in _memo:
+        _memo[group.uid] = _internet_exposure(estate, group)
+    return _memo[group.uid]
+
+
+def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
     entries = []
     for rule in ingress(group):
         traffic = traffic_of(rule)
