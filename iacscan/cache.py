@@ -154,20 +154,8 @@ class DiskParseCache(dict[Key, list[Block]]):
         data = encode_entry(blocks, name)
         if data is None:
             return
-        target = self.entry_path(key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                os.replace(temp, target)
-            except BaseException:
-                _remove(temp)
-                raise
+        if _write_atomic(self.entry_path(key), data):
             self.writes += 1
-        except OSError:
-            return
 
 
 #: Entries not used for this long are deleted (checked at most once a day).
@@ -195,7 +183,7 @@ def prune(directory: Path, now: float | None = None) -> int:
     except OSError:
         return 0
     removed = 0
-    for path in (directory / "tf").glob("*/*"):
+    for path in directory.glob("*/*/*"):  # <kind>/<2 hex>/<entry> for every kind of entry
         try:
             age = now - path.stat().st_mtime
             if age > MAX_AGE or (path.name.startswith(".tmp-") and age > 3600):
@@ -254,18 +242,8 @@ def encode_entry(blocks: list[Block], name: str) -> bytes | None:
 
 def decode_entry(raw: bytes, name: str) -> list[Block] | None:
     """The blocks of an entry, or None when it is not exactly what ``name`` should hold."""
-    head, sep, body = raw.partition(b"\n")
-    if not sep:
-        return None
-    try:
-        header = json.loads(head)
-    except ValueError:
-        return None
-    if not isinstance(header, dict) or header.get("magic") != _MAGIC or header.get("name") != name:
-        return None
-    if header.get("sha256") != hashlib.sha256(body).hexdigest():
-        return None
-    return decode_body(body)
+    body = _checked_body(raw, name)
+    return None if body is None else decode_body(body)
 
 
 def decode_body(body: bytes) -> list[Block] | None:
@@ -309,3 +287,110 @@ def _is_int(value: Any) -> bool:
 def _check(condition: bool) -> None:
     if not condition:
         raise TypeError("malformed cache entry")
+
+
+# --- entries of other kinds -----------------------------------------------------------------
+
+
+class EntryStore:
+    """JSON entries of one kind (a subdirectory of the cache directory), same safety as the parse cache.
+
+    Later stages (evaluated Terraform root modules, CloudFormation models) keep their results
+    here. ``key`` is whatever identifies the input (e.g. the hashes of every file a root module
+    read); the entry's name hashes it with ``tag`` (versions and parser source, see
+    ``parser_tag``) and ``kind``. An entry is line 1 a header (magic, name, SHA-256 of the body),
+    line 2 the JSON body; ``read`` returns None for anything else, never raises for a disk or
+    content problem, and ``write`` is atomic and silent on failure. The caller checks the types
+    of what ``read`` returns (a decoded entry is untrusted data, not code).
+    """
+
+    def __init__(self, directory: Path, kind: str, tag: str | None = None) -> None:
+        self.directory = Path(directory)
+        self.kind = kind
+        self.tag = parser_tag() if tag is None else tag
+        self.usable = _usable_dir(self.directory)
+        if self.usable:
+            prune(self.directory)
+        self.hits = self.misses = self.writes = 0
+
+    def name(self, key: str | bytes) -> str:
+        """The entry's file name: a hash of the tag, the kind and the key."""
+        basis = hashlib.sha256(self.tag.encode())
+        basis.update(b"\0" + self.kind.encode() + b"\0")
+        basis.update(key if isinstance(key, bytes) else key.encode("utf-8", "surrogatepass"))
+        return basis.hexdigest()
+
+    def path(self, key: str | bytes) -> Path:
+        name = self.name(key)
+        return self.directory / self.kind / name[:2] / name
+
+    def read(self, key: str | bytes) -> Any:
+        """The decoded body stored under ``key``, or None (missing, corrupt, foreign, unusable)."""
+        if not self.usable:
+            return None
+        path = self.path(key)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        body = _checked_body(raw, self.name(key))
+        try:
+            data = None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
+        except (ValueError, UnicodeError, RecursionError):
+            data = None
+        if data is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        _touch(path)
+        return data
+
+    def write(self, key: str | bytes, data: Any) -> bool:
+        """Store ``data`` (plain JSON values) under ``key``; False when it could not be written."""
+        if not self.usable:
+            return False
+        try:
+            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode("utf-8", "surrogatepass")
+        except (TypeError, ValueError, RecursionError):
+            return False
+        name = self.name(key)
+        header = json.dumps({"magic": _MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
+        if _write_atomic(self.path(key), header.encode() + b"\n" + body):
+            self.writes += 1
+            return True
+        return False
+
+
+def _checked_body(raw: bytes, name: str) -> bytes | None:
+    """The body of an entry whose header names ``name`` and the body's SHA-256, else None."""
+    head, sep, body = raw.partition(b"\n")
+    if not sep:
+        return None
+    try:
+        header = json.loads(head)
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or header.get("magic") != _MAGIC or header.get("name") != name:
+        return None
+    if header.get("sha256") != hashlib.sha256(body).hexdigest():
+        return None
+    return body
+
+
+def _write_atomic(target: Path, data: bytes) -> bool:
+    """Write through a temporary file renamed into place; False on any OS error."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            _remove(temp)
+            raise
+    except OSError:
+        return False
+    return True
