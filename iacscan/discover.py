@@ -47,6 +47,57 @@ def inside(root: Path, path: Path) -> bool:
     return True
 
 
+class Within:
+    """``inside(root, path)`` for many paths under one root, resolving each directory once.
+
+    A path that is not itself a link lies where its directory resolves to; only links (and
+    names such as ``..``) are resolved one by one, exactly as ``inside`` does.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        try:
+            self._real: str | None = str(root.resolve())
+        except (OSError, RuntimeError):
+            self._real = None
+        self._prefix = self._real.rstrip("/") + "/" if self._real is not None else ""
+        self._dirs: dict[str, str | None] = {}
+
+    def __call__(self, path: Path, link: bool) -> bool:
+        """True when ``path`` (``link``: whether it is a link itself) lies inside the root."""
+        name = path.name
+        if self._real is None or link or name in ("", ".", ".."):
+            return inside(self.root, path)
+        real_dir = self._resolve_dir(str(path.parent))
+        if real_dir is None:
+            return inside(self.root, path)
+        real = real_dir.rstrip("/") + "/" + name
+        return real == self._real or real.startswith(self._prefix)
+
+    def _resolve_dir(self, directory: str) -> str | None:
+        """``Path(directory).resolve()`` as text (None when it fails), from its parent's when
+        ``directory`` is not a link itself."""
+        if directory in self._dirs:
+            return self._dirs[directory]
+        parent, name = os.path.split(directory)
+        real: str | None = None
+        if parent and parent != directory and name not in ("", ".", ".."):
+            try:
+                plain = not stat.S_ISLNK(os.lstat(directory).st_mode)
+            except OSError:
+                plain = False
+            real_parent = self._resolve_dir(parent) if plain else None
+            if real_parent is not None:
+                real = real_parent.rstrip("/") + "/" + name
+        if real is None:
+            try:
+                real = str(Path(directory).resolve())
+            except (OSError, RuntimeError):
+                real = None
+        self._dirs[directory] = real
+        return real
+
+
 def discover(root: Path, paths: list[Path], exclude: Sequence[str] = ()) -> Discovered:
     """Classify the files under ``paths`` (files or directories) within ``root``.
 

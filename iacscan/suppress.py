@@ -20,16 +20,18 @@ Baseline: ``{"version": 1, "findings": [{"fingerprint", "rule_id", "resource", "
 from __future__ import annotations
 
 import json
+import os
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING, Any
 
-from iacscan.discover import inside
+from iacscan.discover import Within
 from iacscan.errors import UserError
 from iacscan.findings import Finding
 from iacscan.limits import current
@@ -45,6 +47,7 @@ _KEYS = {"reason", "until"}
 _OPTION = re.compile(r"""([A-Za-z_]+)=("[^"]*"|'[^']*'|\S+)""")
 _RULE_ID = re.compile(r"[A-Z]+[0-9]+")
 _HCL_SUFFIX = ".tf"
+_WORD = b"iacscan"  # in every suppression: the comment marker and the CloudFormation Metadata key
 _CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 
 
@@ -99,19 +102,41 @@ def problem(item: Suppression, known: set[str], today: date) -> str:
 
 
 def collect(estate: Estate) -> list[Suppression]:
-    """Every suppression written in the scanned files of ``estate``, in file and line order."""
+    """Every suppression written in the scanned files of ``estate``, in file and line order.
+
+    Read once per estate: IAC004 and ``apply`` both ask for them in the same scan, so the
+    result is kept while the estate lives and its root and file list stay the same.
+    """
+    memo = _memo[0] if _memo else None
+    if memo is not None and memo[0]() is estate and memo[1] == estate.root and memo[2] == estate.files:
+        return list(memo[3])
+    found = _collect(estate)
+    _memo[:] = [(weakref.ref(estate), estate.root, list(estate.files), tuple(found))]
+    return found
+
+
+#: The last estate ``collect`` read (by weak reference), its root and files, and what it found.
+_memo: list[tuple[weakref.ref[Estate], str, list[str], tuple[Suppression, ...]]] = []
+
+
+def _collect(estate: Estate) -> list[Suppression]:
     root = Path(estate.root)
+    within = Within(root)
+    limit = current().file_size
     found: list[Suppression] = []
     for rel in sorted(set(estate.files)):
-        path = root / rel
         lower = rel.lower()
         if not (lower.endswith(_HCL_SUFFIX) or lower.endswith(_CFN_SUFFIXES)):
             continue
+        path = root / rel
         try:
-            stat = path.stat()
+            stat = os.lstat(path)
+            link = S_ISLNK(stat.st_mode)
+            if link:
+                stat = os.stat(path)
         except OSError:
             continue
-        if not S_ISREG(stat.st_mode) or stat.st_size > current().file_size or not inside(root, path):
+        if not S_ISREG(stat.st_mode) or stat.st_size > limit or not within(path, link):
             continue  # pipes, files over the size limit, links leaving the root: never read
         found.extend(_file_suppressions(str(path), rel, stat.st_mtime_ns, stat.st_size))
     return found
@@ -119,12 +144,22 @@ def collect(estate: Estate) -> list[Suppression]:
 
 @lru_cache(maxsize=4096)
 def _file_suppressions(path: str, rel: str, mtime_ns: int, size: int) -> tuple[Suppression, ...]:
-    """The suppressions of one file (cached by path, modification time and size)."""
+    """The suppressions of one file (cached by path, modification time and size).
+
+    Only a file whose bytes hold ``iacscan`` can have one (the comment marker and the
+    CloudFormation ``Metadata`` key are both written that way, in ASCII, so in UTF-8 the
+    byte test answers exactly as a test of the decoded text would): others are not decoded.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
         return ()
-    if "iacscan" not in text:
+    if _WORD not in raw:
+        return ()
+    try:
+        text = _decode(raw)
+    except UnicodeDecodeError:
         return ()
     try:
         if rel.lower().endswith(_HCL_SUFFIX):
@@ -132,6 +167,11 @@ def _file_suppressions(path: str, rel: str, mtime_ns: int, size: int) -> tuple[S
         return tuple(_cfn_suppressions(text, rel))
     except Exception:  # noqa: BLE001 - a file the parsers rejected is IAC001 already
         return ()
+
+
+def _decode(raw: bytes) -> str:
+    """``raw`` as ``Path.read_text(encoding="utf-8-sig")`` reads it: BOM dropped, line ends made ``\\n``."""
+    return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
 
 
 # ---------------------------------------------------------------- Terraform (HCL comments)
