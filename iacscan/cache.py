@@ -362,6 +362,36 @@ class EntryStore:
             return True
         return False
 
+    def read_body(self, key: str | bytes) -> bytes | None:
+        """The checked body bytes stored under ``key`` (for callers with their own JSON decoding,
+        e.g. an ``object_hook``), or None; same checks and accounting as ``read``."""
+        if not self.usable:
+            return None
+        path = self.path(key)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        body = _checked_body(raw, self.name(key))
+        if body is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        _touch(path)
+        return body
+
+    def write_body(self, key: str | bytes, body: bytes) -> bool:
+        """Store already encoded body bytes under ``key`` (atomic); False when not written."""
+        if not self.usable:
+            return False
+        name = self.name(key)
+        header = json.dumps({"magic": _MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
+        if _write_atomic(self.path(key), header.encode() + b"\n" + body):
+            self.writes += 1
+            return True
+        return False
+
 
 def _checked_body(raw: bytes, name: str) -> bytes | None:
     """The body of an entry whose header names ``name`` and the body's SHA-256, else None."""

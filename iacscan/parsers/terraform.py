@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from iacscan.discover import relative
 from iacscan.model import Estate, Location, ParseError, Unknown, Unresolved, make_uid
@@ -62,6 +62,11 @@ def load_instances(
     loader = Loader(root, cache)
     with _recursion_limit(RECURSION_LIMIT):
         given = [_norm(d) for d in dirs]
+        if _root_cache_applies(cache, jobs):
+            from iacscan.parsers import tf_rootcache  # evaluated roots kept next to the parse cache
+
+            tf_rootcache.load_cached(loader, given, var_files, jobs)
+            return loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files))
         preparse(given, loader.parsed, jobs)
         for directory in given:
             loader.module(directory)
@@ -69,6 +74,15 @@ def load_instances(
         for directory in find_roots(loader, given):
             loader.load_root(directory, overrides)
     return loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files))
+
+
+def _root_cache_applies(cache: ParseCache | None, jobs: int | None) -> bool:
+    """Evaluated roots are cached with a usable on-disk parse cache, unless ``--jobs 1``."""
+    if cache is None or jobs == 1:
+        return False
+    from iacscan.cache import DiskParseCache
+
+    return isinstance(cache, DiskParseCache) and cache.usable
 
 
 def _norm(path: Path) -> Path:
@@ -93,15 +107,43 @@ def is_local_source(source: Any) -> bool:
 
 def find_roots(loader: Loader, dirs: list[Path]) -> list[Path]:
     """The given dirs that no other given dir calls as a local module."""
+    return roots_among(dirs, lambda directory: local_sources(loader.module(directory)))
+
+
+def local_sources(module: ModuleDef) -> list[str]:
+    """The ``source`` of every local module call of ``module``, in declaration order."""
+    return [str(source) for source in (call.attrs.get("source") for call in module.calls.values())
+            if is_local_source(source)]
+
+
+def roots_among(dirs: list[Path], sources_of: Callable[[Path], list[str]]) -> list[Path]:
+    """The dirs that no other dir of ``dirs`` calls (``sources_of``: its local call sources)."""
     called: set[Path] = set()
     for directory in dirs:
-        for call in loader.module(directory).calls.values():
-            source = call.attrs.get("source")
-            if is_local_source(source):
-                target = _norm(directory / str(source))
-                if target != directory:
-                    called.add(target)
+        for source in sources_of(directory):
+            target = _norm(directory / source)
+            if target != directory:
+                called.add(target)
     return [directory for directory in dirs if directory not in called]
+
+
+class Tracer(Protocol):
+    """What ``tf_rootcache`` records while one root is evaluated (its dependencies, in order)."""
+
+    uncacheable: bool
+
+    def reading(self, directory: Path) -> None:
+        """``directory`` is about to be read as a module (fingerprint it first)."""
+
+    def module(self, directory: Path, module: ModuleDef, at: int, reported: bool) -> None:
+        """The root uses ``module``; ``at``: ``len(errors)`` before its errors were added
+        (``reported``: they were added now)."""
+
+    def absent(self, path: Path) -> None:
+        """A module source that is not a directory (its later creation changes the result)."""
+
+    def file(self, path: Path) -> None:
+        """A file the result depends on is about to be read (``modules.json``)."""
 
 
 class _NoScope:
@@ -123,6 +165,9 @@ class Loader:
         self.errors: list[ParseError] = []
         self.unresolved: list[Unresolved] = []
         self.files: list[str] = []
+        #: modules whose errors and files are in ``errors``/``files`` (once per scan)
+        self.reported: set[Path] = set()
+        self.trace: Tracer | None = None
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the scan root; a local module outside it gets a ``../`` path."""
@@ -135,7 +180,14 @@ class Loader:
         """The parsed module in ``directory`` (cached)."""
         found = self.modules.get(directory)
         if found is None:
+            if self.trace is not None:
+                self.trace.reading(directory)
             found = self.modules[directory] = read_module(directory, self.rel, self.parsed)
+        first = directory not in self.reported
+        if self.trace is not None:
+            self.trace.module(directory, found, len(self.errors), first)
+        if first:
+            self.reported.add(directory)
             self.errors.extend(found.errors)
             self.files.extend(found.files)
         return found
@@ -179,6 +231,8 @@ class Loader:
         try:
             self.collect(scope)
         except RecursionError:
+            if self.trace is not None:
+                self.trace.uncacheable = True
             self.errors.append(ParseError(_first_file(module), 0, "module nests too deeply to evaluate"))
 
     def collect(self, scope: ModuleScope) -> None:
@@ -235,6 +289,8 @@ class Loader:
             return Unknown(f"module {name} (source {source}) is not downloaded; "
                            "run terraform init to let iacscan read it")
         if not target.is_dir():
+            if self.trace is not None:
+                self.trace.absent(target)
             return Unknown(f"module {name} source {source} is not a directory")
         if target in caller.lineage:
             return Unknown(f"module {name} (source {source}) calls itself (module cycle)")
@@ -242,6 +298,8 @@ class Loader:
 
     def downloaded(self, root_dir: Path, key: str) -> Path | None:
         """Where ``terraform init`` put module ``key`` (``.terraform/modules/modules.json``)."""
+        if self.trace is not None:
+            self.trace.file(root_dir / ".terraform" / "modules" / "modules.json")
         manifest = self.manifests.get(root_dir)
         if manifest is None:
             manifest = self.manifests[root_dir] = _read_manifest(root_dir)
