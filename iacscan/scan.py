@@ -66,7 +66,7 @@ def load_estate(root: Path, paths: list[Path], options: ScanOptions) -> Estate:
     if found.documents or options.parameter_file is not None:
         from iacscan.parsers import cloudformation  # cfn-lint takes ~1.5 s to import: only when needed
 
-        estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file))
+        estate.merge(cloudformation.parse_documents(root, found.documents, options.parameter_file, options.cache_dir))
     if options.live is not None:
         from iacscan.parsers.live import parse_snapshot
 

@@ -26,7 +26,7 @@ import logging
 from functools import partial
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iacscan.discover import relative
 from iacscan.limits import LimitExceeded, check_nesting, check_tree, current, deadline
@@ -38,6 +38,9 @@ from iacscan.parsers import cfn_network as net
 from iacscan.parsers import cfn_workloads as wl
 from iacscan.parsers.cfn_common import Builder
 from iacscan.parsers.cfn_intrinsics import NO_VALUE, TemplateContext, line_of
+
+if TYPE_CHECKING:
+    from iacscan.parsers.cfn_cache import TemplateCache
 
 SOURCE = "cloudformation"
 #: Larger files are only read when their first 64 KB name AWSTemplateFormatVersion.
@@ -106,15 +109,26 @@ def is_template(data: object) -> bool:
                for r in resources.values())
 
 
-def parse_documents(root: Path, files: list[Path], parameter_file: Path | None) -> Estate:
-    """Parse the CloudFormation templates among YAML/JSON files; skip other files silently."""
+def parse_documents(root: Path, files: list[Path], parameter_file: Path | None,
+                    cache_dir: Path | None = None) -> Estate:
+    """Parse the CloudFormation templates among YAML/JSON files; skip other files silently.
+
+    With ``cache_dir``, what each file that reached the decoder contributed is kept there
+    (``cfn_cache``) and reused while the file, its path, the parameter overrides and the
+    limits are unchanged: a scan whose templates are all unchanged does not import cfn-lint.
+    """
     estate = Estate(root=str(root))
     overrides = _load_parameter_file(root, parameter_file, estate) if parameter_file else {}
     logging.getLogger("cfnlint").setLevel(logging.CRITICAL)
+    cache = None
+    if cache_dir is not None:
+        from iacscan.parsers.cfn_cache import TemplateCache
+
+        cache = TemplateCache(cache_dir, overrides)
     for path in files:
         rel = relative(root, path)
         try:
-            _parse_file(path, rel, overrides, estate)
+            _parse_file(path, rel, overrides, estate, cache)
         except LimitExceeded as exc:  # iacscan.limits: too big, too deep, too slow
             estate.errors.append(ParseError(rel, exc.line, str(exc)))
             if rel not in estate.files:
@@ -126,7 +140,8 @@ def parse_documents(root: Path, files: list[Path], parameter_file: Path | None) 
     return estate
 
 
-def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate) -> None:
+def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate,
+                cache: TemplateCache | None = None) -> None:
     is_template_name = path.name.lower().endswith(".template")
     try:
         size = path.stat().st_size
@@ -150,9 +165,18 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate)
         estate.errors.append(ParseError(rel, line, "the file is not valid UTF-8"))
         estate.files.append(rel)
         return
+    key = cache.key(raw, rel) if cache is not None else ""
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        estate.merge(cached)
+        return
+    contribution = Estate()  # what this file adds; kept only when it was read to the end
     check_nesting(text)
     with deadline("reading the template"):
-        _decode_and_build(text, rel, overrides, estate)
+        _decode_and_build(text, rel, overrides, contribution)
+    estate.merge(contribution)
+    if cache is not None:
+        cache.put(key, contribution)
 
 
 def _decode_and_build(text: str, rel: str, overrides: dict[str, str], estate: Estate) -> None:

@@ -1,0 +1,79 @@
+"""What each CloudFormation file contributed to the estate, kept on disk between scans.
+
+Decoding a template with cfn-lint (and importing cfn-lint, ~1.5 s) is most of the cost of
+reading CloudFormation, so ``cloudformation.parse_documents`` keeps, per file that reached
+the decoder, the small ``Estate`` that file added: the model ``build_template`` made (plus
+the file name and source), the ``ParseError`` of a template that cannot be decoded, or
+nothing at all for a YAML/JSON file that is not a template. A later scan with the same
+file reuses it without decoding.
+
+An entry (``iacscan.cache.EntryStore``, kind ``cfn``) is keyed by the SHA-256 of the file's
+bytes, its path relative to the scan root (it is part of every uid and location), the
+``--parameters`` overrides and the limits that decide whether a file is refused
+(``file-size``, ``depth``, ``values``); its tag adds to ``parser_tag()`` (iacscan's version
+and the source of every parser module, this one and ``cloudformation.py`` included) a hash
+of ``model.py`` and ``model_codec.py``. Files refused by a limit, a timeout or an internal
+error are never kept. Entries are decoded with ``model_codec`` (checked types, model
+classes only); anything wrong with one is a miss.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from iacscan import model, model_codec
+from iacscan.cache import EntryStore, parser_tag
+from iacscan.limits import current
+from iacscan.model import Estate
+
+#: Bump when the layout of an entry changes.
+FORMAT = 1
+KIND = "cfn"
+
+
+def tag() -> str:
+    """``parser_tag()`` plus the model and its codec (not parser modules, yet they shape entries)."""
+    digest = hashlib.sha256()
+    for module in (model, model_codec):
+        try:
+            digest.update(Path(str(module.__file__)).read_bytes() + b"\0")
+        except OSError:
+            digest.update(b"unreadable\0")
+    return f"{parser_tag()}/cfn{FORMAT}/model-{digest.hexdigest()[:16]}"
+
+
+class TemplateCache:
+    """Per-file contributions of CloudFormation files, in ``directory`` (see the module docstring)."""
+
+    def __init__(self, directory: Path, overrides: dict[str, str]) -> None:
+        self.store = EntryStore(directory, KIND, tag())
+        limits = current()
+        self._context = json.dumps({"overrides": overrides, "file_size": limits.file_size,
+                                    "depth": limits.depth, "values": limits.values},
+                                   sort_keys=True, ensure_ascii=False)
+
+    def key(self, raw: bytes, rel: str) -> str:
+        """The entry key of a file's bytes at ``rel``."""
+        return json.dumps([hashlib.sha256(raw).hexdigest(), rel, self._context], ensure_ascii=False)
+
+    def get(self, key: str) -> Estate | None:
+        """The contribution stored under ``key``, or None (missing, corrupt, from another version)."""
+        data = self.store.read(key)
+        if data is None:
+            return None
+        try:
+            found = model_codec.decode(data, Estate)
+        except model_codec.CodecError:
+            return None
+        return found if isinstance(found, Estate) else None
+
+    def put(self, key: str, contribution: Estate) -> bool:
+        """Keep ``contribution`` when it survives an exact round trip; False when not kept."""
+        try:
+            data = model_codec.encode(contribution, Estate)
+            if model_codec.decode(data, Estate) != contribution:
+                return False
+        except model_codec.CodecError:
+            return False
+        return self.store.write(key, data)
