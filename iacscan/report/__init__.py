@@ -43,6 +43,15 @@ def sorted_findings(result: ScanResult) -> list[Finding]:
     return sorted(result.findings, key=Finding.sort_key)
 
 
+def fingerprinted(result: ScanResult) -> list[tuple[Finding, str]]:
+    """``sorted_findings`` with each finding's fingerprint beside it, computed once (a
+    fingerprint is a hash of a JSON text: reports of many findings would compute it again
+    and again). ``Finding.sort_key`` ends with the fingerprint."""
+    keys = [f.sort_key() for f in result.findings]
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable, as sorted(key=sort_key) is
+    return [(result.findings[i], keys[i][-1]) for i in order]
+
+
 def _text(result: ScanResult, color: bool) -> str:
     from iacscan.report import text
 

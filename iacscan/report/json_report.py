@@ -5,13 +5,13 @@ UTF-8 text kept as is (``ensure_ascii=False``), two-space indent, a final newlin
 """
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from iacscan import __version__
 from iacscan.findings import Finding
 from iacscan.model import json_ready
-from iacscan.report import sorted_findings, summary
+from iacscan.report import fingerprinted, summary
+from iacscan.report.jsontext import dumps
 
 if TYPE_CHECKING:
     from iacscan.scan import ScanResult
@@ -25,7 +25,7 @@ def document(result: ScanResult) -> dict[str, Any]:
         "version": FORMAT_VERSION,
         "tool": {"name": "iacscan", "version": __version__},
         "summary": summary(result),
-        "findings": [finding_dict(f) for f in sorted_findings(result)],
+        "findings": [finding_dict(f, fingerprint) for f, fingerprint in fingerprinted(result)],
         "errors": [{"file": e.file, "message": e.message} for e in result.estate.errors],
     }
 
@@ -34,12 +34,13 @@ def document(result: ScanResult) -> dict[str, Any]:
 EVENT_KEYS = ("event_id", "event_name", "event_time", "actor", "source_ip", "region")
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def finding_dict(finding: Finding, fingerprint: str | None = None) -> dict[str, Any]:
     """One finding in the contract's shape; a finding located at a CloudTrail event
     (``iacscan events``) or attributed to one (``iacscan drift --attribute``) also has
     ``"event": {"event_id", "event_name", "event_time", "actor", "source_ip", "region"}``, and
-    ``"revoked": {"event_id", "event_time", "actor"}`` in it when a later event revoked the rule."""
-    out = _finding_dict(finding)
+    ``"revoked": {"event_id", "event_time", "actor"}`` in it when a later event revoked the rule.
+    ``fingerprint``: the finding's, when the caller has it already."""
+    out = _finding_dict(finding, finding.fingerprint if fingerprint is None else fingerprint)
     if finding.extra.get("event_id"):
         out["event"] = {key: plain(finding.extra.get(key, "")) for key in EVENT_KEYS}
         if isinstance(finding.extra.get("revoked"), dict):  # a later event revoked the rule
@@ -47,7 +48,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return out
 
 
-def _finding_dict(finding: Finding) -> dict[str, Any]:
+def _finding_dict(finding: Finding, fingerprint: str) -> dict[str, Any]:
     return {
         "rule_id": finding.rule_id,
         "severity": finding.severity.value,
@@ -57,7 +58,7 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "file": finding.file,
         "line": finding.line,
         "environment": finding.environment,
-        "fingerprint": finding.fingerprint,
+        "fingerprint": fingerprint,
         "details": plain(finding.details),
         "path": [str(step) for step in finding.path],
         "remediation": dict(finding.remediation),
@@ -80,4 +81,4 @@ def plain(value: Any) -> Any:
 
 def render(result: ScanResult) -> str:
     """The JSON report text."""
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(result)) + "\n"

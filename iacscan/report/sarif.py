@@ -9,16 +9,16 @@ contains a line number, so alerts survive code moving up and down.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from iacscan import __version__
 from iacscan.findings import Finding, Severity
-from iacscan.report import sorted_findings
+from iacscan.report import fingerprinted
 from iacscan.report.escape import sarif_message
 from iacscan.report.json_report import plain
+from iacscan.report.jsontext import dumps
 from iacscan.report.ruledoc import doc_markdown, remediation_markdown, summary_paragraph
 from iacscan.rules.base import RuleMeta, iter_rules
 
@@ -41,19 +41,20 @@ _MAX_TEXT = 1024
 
 def render(result: ScanResult) -> str:
     """The SARIF log as JSON text (deterministic: sorted rules and results, fixed keys)."""
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(result)) + "\n"
 
 
 def document(result: ScanResult) -> dict[str, Any]:
     """The SARIF log as plain data."""
-    findings = sorted_findings(result)
+    keyed = fingerprinted(result)
+    findings = [finding for finding, _ in keyed]
     descriptors = _descriptors(findings)
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     driver: dict[str, Any] = {"name": "iacscan", "semanticVersion": __version__}
     if INFORMATION_URI:
         driver["informationUri"] = INFORMATION_URI
     driver["rules"] = descriptors
-    run = {"tool": {"driver": driver}, "results": [_result(f, index[f.rule_id]) for f in findings]}
+    run = {"tool": {"driver": driver}, "results": [_result(f, index[f.rule_id], fingerprint) for f, fingerprint in keyed]}
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
@@ -96,7 +97,7 @@ def _adhoc_descriptor(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
     region = {"startLine": max(finding.line, 1)}
     uri = quote(finding.file, safe="/") if finding.file else quote(finding.resource or "unknown", safe="/")
     properties = {"severity": finding.severity.value, "resource": finding.resource,
@@ -109,8 +110,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "level": LEVELS[finding.severity],
         "message": {"text": sarif_message(finding.message or finding.title)},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}],
-        "partialFingerprints": {"primaryLocationLineHash": finding.fingerprint},
-        "fingerprints": {"iacscan/v1": finding.fingerprint},
+        "partialFingerprints": {"primaryLocationLineHash": fingerprint},
+        "fingerprints": {"iacscan/v1": fingerprint},
         "properties": properties,
     }
 
