@@ -16,26 +16,38 @@ from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from iacscan.model import Estate, PeerKind, Rule, SecurityGroup, Unknown, Workload
+from iacscan.reach_gc import gc_paused
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from iacscan.reach import Reachability
 
 INTERNET = "internet"
 
 
 class EstateGraph:
-    """Answers structural questions about an estate; built once per scan."""
+    """Answers structural questions about an estate; built once per scan.
+
+    The questions rules ask (members, references, use) are answered from plain indexes
+    built on first use; the networkx graph ``g`` is built only when someone asks for it.
+    """
 
     def __init__(self, estate: Estate) -> None:
         self.estate = estate
-        self.g: nx.MultiDiGraph = nx.MultiDiGraph()
-        self._build()
 
-    def _build(self) -> None:
-        g = self.g
+    @cached_property
+    def g(self) -> nx.MultiDiGraph:
+        """The estate as a networkx ``MultiDiGraph`` (nodes and edges as described above)."""
+        import networkx as nx
+
+        graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        with gc_paused():
+            self._build(graph)
+        return graph
+
+    def _build(self, g: nx.MultiDiGraph) -> None:
         g.add_node(INTERNET, kind="internet")
         for uid, group in self.estate.groups.items():
             g.add_node(uid, kind="group", address=group.address)
@@ -54,23 +66,37 @@ class EstateGraph:
             if "kind" not in data and str(node).startswith("env:"):
                 g.nodes[node]["kind"] = "environment"
 
+    @cached_property
+    def _by_live_id(self) -> dict[str, SecurityGroup]:
+        """The first group (in estate order) carrying each live id, as ``find_group`` finds it."""
+        index: dict[str, SecurityGroup] = {}
+        for group in self.estate.groups.values():
+            if group.live_id:
+                index.setdefault(group.live_id, group)
+        return index
+
+    def _find_group(self, ref: str) -> SecurityGroup | None:
+        """``Estate.find_group`` through an index (by uid, then by live id)."""
+        group = self.estate.groups.get(ref)
+        return group if group is not None else self._by_live_id.get(ref)
+
     def _peer_groups(self, group: SecurityGroup) -> dict[str, list[Rule]]:
         peers: dict[str, list[Rule]] = defaultdict(list)
         for rule in group.rules:
             if rule.peer.kind is PeerKind.GROUP:
-                target = self.estate.find_group(rule.peer.value)
+                target = self._find_group(rule.peer.value)
                 if target is not None:
                     peers[target.uid].append(rule)
         return peers
 
     def groups_of(self, workload: Workload) -> list[SecurityGroup]:
         """The groups a workload carries that the model knows (unknown refs are skipped)."""
-        out = []
+        out: list[SecurityGroup] = []
         for ref in workload.groups:
             if isinstance(ref, Unknown):
                 continue
-            group = self.estate.find_group(ref)
-            if group is not None and group not in out:
+            group = self._find_group(ref)
+            if group is not None and not any(o is group or (o.uid == group.uid and o == group) for o in out):
                 out.append(group)
         return out
 
@@ -82,6 +108,15 @@ class EstateGraph:
                 members[group.uid].append(workload)
         return members
 
+    @cached_property
+    def _referrers(self) -> dict[str, set[str]]:
+        """Group uid → uids of the groups whose rules name it (the ``references`` edges)."""
+        referrers: dict[str, set[str]] = defaultdict(set)
+        for uid, group in self.estate.groups.items():
+            for peer_uid in self._peer_groups(group):
+                referrers[peer_uid].add(uid)
+        return referrers
+
     def members(self, group_uid: str) -> list[Workload]:
         """The workloads that carry the group."""
         return list(self._members.get(group_uid, []))
@@ -90,7 +125,7 @@ class EstateGraph:
         """True when a workload carries the group or another group's rule names it."""
         if self._members.get(group_uid):
             return True
-        return any(d.get("kind") == "references" for _, _, d in self.g.in_edges(group_uid, data=True))
+        return bool(self._referrers.get(group_uid))
 
     @cached_property
     def reach(self) -> Reachability:
@@ -101,4 +136,4 @@ class EstateGraph:
 
     def referenced_by(self, group_uid: str) -> list[str]:
         """Uids of the groups whose rules name this group as peer."""
-        return sorted({u for u, _, d in self.g.in_edges(group_uid, data=True) if d.get("kind") == "references"})
+        return sorted(self._referrers.get(group_uid, ()))

@@ -54,8 +54,14 @@ class Intervals:
 
     @classmethod
     def of(cls, ranges: Iterable[tuple[int, int]]) -> Intervals:
+        items = ranges if isinstance(ranges, (list, tuple)) else list(ranges)
+        if not items:
+            return _NO_SPANS
+        if len(items) == 1:
+            a, b = items[0]
+            return cls(((a, b),) if a <= b else ((b, a),))
         merged: list[list[int]] = []
-        for lo, hi in sorted((min(a, b), max(a, b)) for a, b in ranges):
+        for lo, hi in sorted((min(a, b), max(a, b)) for a, b in items):
             if merged and lo <= merged[-1][1] + 1:
                 merged[-1][1] = max(merged[-1][1], hi)
             else:
@@ -72,6 +78,10 @@ class Intervals:
         return sum(hi - lo + 1 for lo, hi in self.spans)
 
     def union(self, other: Intervals) -> Intervals:
+        if not other.spans or self.spans == other.spans:
+            return self
+        if not self.spans:
+            return other
         return Intervals.of(self.spans + other.spans)
 
     def intersection(self, other: Intervals) -> Intervals:
@@ -105,6 +115,10 @@ class Intervals:
         return Intervals(tuple(out))
 
     def covers(self, other: Intervals) -> bool:
+        if not other.spans or self.spans == other.spans:
+            return True
+        if len(self.spans) == 1 and len(other.spans) == 1:
+            return self.spans[0][0] <= other.spans[0][0] and other.spans[0][1] <= self.spans[0][1]
         return not other.difference(self)
 
     def describe(self) -> str:
@@ -112,6 +126,7 @@ class Intervals:
         return ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.spans)
 
 
+_NO_SPANS = Intervals()
 ALL_PORTS = Intervals(((0, PORT_MAX),))
 
 
@@ -139,6 +154,8 @@ def port_range(protocol: str, from_port: int | None, to_port: int | None) -> Int
 
 
 _ALL_PROTOCOL_KEYS = ("tcp", "udp", "icmp", "icmpv6")
+_PLAIN = (int, type(None))
+_TRAFFIC: dict[tuple[str, int | None, int | None], Traffic] = {}  # Traffic.of by value
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,18 @@ class Traffic:
 
     @classmethod
     def of(cls, protocol: str, from_port: int | None, to_port: int | None) -> Traffic:
+        key = (protocol, from_port, to_port)
+        if type(protocol) is str and type(from_port) in _PLAIN and type(to_port) in _PLAIN:
+            found = _TRAFFIC.get(key)
+            if found is None:
+                found = cls._of(protocol, from_port, to_port)
+                if len(_TRAFFIC) < 100_000:
+                    _TRAFFIC[key] = found
+            return found
+        return cls._of(protocol, from_port, to_port)
+
+    @classmethod
+    def _of(cls, protocol: str, from_port: int | None, to_port: int | None) -> Traffic:
         if protocol == "all":
             return cls(everything=True)
         ports = port_range(protocol, from_port, to_port)
@@ -261,9 +290,17 @@ def normalize_cidr(text: str) -> str | None:
     return None if net is None else str(net)
 
 
+@lru_cache(maxsize=2)
 def _non_public(version: int) -> Intervals:
     nets = _PRIVATE_V4 if version == 4 else _PRIVATE_V6
     return Intervals.of((int(n.network_address), int(n.broadcast_address)) for n in nets)
+
+
+@lru_cache(maxsize=2)
+def _public(version: int) -> tuple[Intervals, int]:
+    """The public part of an address family and its size."""
+    public = (V4_ALL if version == 4 else V6_ALL).difference(_non_public(version))
+    return public, public.size()
 
 
 _PRIVATE_V4 = [ipaddress.ip_network(n) for n in (
@@ -299,6 +336,10 @@ class AddressSet:
         return bool(self.v4) or bool(self.v6)
 
     def union(self, other: AddressSet) -> AddressSet:
+        if not other or self == other:
+            return self
+        if not self:
+            return other
         return AddressSet(self.v4.union(other.v4), self.v6.union(other.v6))
 
     def intersection(self, other: AddressSet) -> AddressSet:
@@ -327,8 +368,8 @@ class AddressSet:
         """The largest share (0..1) of public IPv4 or IPv6 space this set holds."""
         shares = []
         for ours, whole, version in ((self.v4, V4_ALL, 4), (self.v6, V6_ALL, 6)):
-            public = whole.difference(_non_public(version))
-            shares.append(ours.intersection(public).size() / public.size())
+            public, size = _public(version)
+            shares.append(ours.intersection(public).size() / size)
         return max(shares)
 
     def is_public(self) -> bool:

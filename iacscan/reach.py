@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 
 from iacscan.model import Direction, Estate, Tier, Workload
 from iacscan.net import AddressSet, Intervals, Traffic
+from iacscan.reach_gc import gc_paused
 from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
 from iacscan.reach_groups import (
-    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, traffic_mask, union_all,
+    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, internet_traffic, traffic_mask,
+    union_all,
 )
 
 INTERNET = "internet"
@@ -77,6 +79,10 @@ class Reachability:
     """Flows and exposure of one estate, built once and shared by the NET rules."""
 
     def __init__(self, estate: Estate) -> None:
+        with gc_paused():
+            self._build(estate)
+
+    def _build(self, estate: Estate) -> None:
         self.estate = estate
         self.network = Network(estate)
         resolver = PeerResolver(estate)
@@ -183,7 +189,7 @@ class Reachability:
         sig.in_mask = traffic_mask(total if sig.restrict is None else total.intersection(sig.restrict))
         sig.out_mask = traffic_mask(union_all(v.egress.total for v in views))
         entries = [e for v in views for e in v.ingress.entries]
-        internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
+        internet = internet_traffic(entries)
         if internet and sig.restrict is not None:
             internet = internet.intersection(sig.restrict)
         acl = self.network.nacl_internet_ingress(workload) if internet else None

@@ -144,7 +144,28 @@ def _fill_cidrs(side: Side, entries: list[Entry]) -> None:
             side.cidrs.append((addresses, traffic))
     side.anyone = anyone
     side.total = union_all([*side.groups.values(), *(t for _, t in entries)])
-    side.internet = covered_traffic(entries, lambda a: a.is_internet) if entries else NOTHING
+    side.internet = internet_traffic(entries)
+
+
+_INTERNET: dict[tuple[Entry, ...], Traffic] = {}
+
+
+def _is_internet(addresses: AddressSet) -> bool:
+    return addresses.is_internet
+
+
+def internet_traffic(entries: list[Entry]) -> Traffic:
+    """``covered_traffic(entries, is_internet)``, remembered by value (groups and
+    signatures repeat the same entries)."""
+    if not entries:
+        return NOTHING
+    key = tuple(entries)
+    found = _INTERNET.get(key)
+    if found is None:
+        found = covered_traffic(entries, _is_internet)
+        if len(_INTERNET) < 100_000:
+            _INTERNET[key] = found
+    return found
 
 
 def covered_traffic(entries: list[Entry], test: Callable[[AddressSet], bool]) -> Traffic:

@@ -37,9 +37,28 @@ def is_resolved(rule: Rule) -> bool:
                 or rule.peer.kind is PeerKind.UNKNOWN)
 
 
+_PLAIN = (int, type(None))
+_TRAFFIC_OF: dict[tuple[object, object, object], net.Traffic | None] = {}
+
+
 def traffic_of(rule: Rule) -> net.Traffic | None:
     """The traffic a resolved rule with a valid protocol and ports admits, else None (an
     invalid rule admits nothing AWS would accept: SG107 reports it)."""
+    proto, lo, hi = rule.protocol, rule.from_port, rule.to_port
+    if type(proto) is str and type(lo) in _PLAIN and type(hi) in _PLAIN:
+        if rule.peer.kind is PeerKind.UNKNOWN:
+            return None
+        key: tuple[object, object, object] = (proto, lo, hi)
+        if key in _TRAFFIC_OF:
+            return _TRAFFIC_OF[key]
+        found = _traffic_of(rule)
+        if len(_TRAFFIC_OF) < 100_000:
+            _TRAFFIC_OF[key] = found
+        return found
+    return _traffic_of(rule)
+
+
+def _traffic_of(rule: Rule) -> net.Traffic | None:
     if not is_resolved(rule) or not net.is_valid_protocol(str(rule.protocol)):
         return None
     if not _ports_valid(str(rule.protocol), rule.from_port, rule.to_port):
@@ -120,7 +139,18 @@ def peer_networks(estate: Estate, peer: Peer) -> list[str]:
     return []
 
 
+_CIDR_ADDRESSES: dict[str, net.AddressSet] = {}
+
+
 def peer_addresses(estate: Estate, peer: Peer) -> net.AddressSet:
+    """The addresses of ``peer_networks`` (CIDR peers remembered by value)."""
+    if peer.kind is PeerKind.CIDR and type(peer.value) is str:
+        found = _CIDR_ADDRESSES.get(peer.value)
+        if found is None:
+            found = net.AddressSet.of(peer_networks(estate, peer))
+            if len(_CIDR_ADDRESSES) < 100_000:
+                _CIDR_ADDRESSES[peer.value] = found
+        return found
     return net.AddressSet.of(peer_networks(estate, peer))
 
 

@@ -125,6 +125,8 @@ def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
         addresses = peer_addresses(estate, rule.peer)
         if traffic and addresses:
             entries.append(_Entry(rule, traffic, addresses))
+    if not _may_cover(entries):
+        return []
     keys = {_OTHER, *_PORT_KEYS} | {p for e in entries for p in e.traffic.protocols()}
     found: dict[int, Exposure] = {}
     spans: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
@@ -145,6 +147,17 @@ def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
         if exp.alone:
             exp.partners = []
     return result
+
+
+def _may_cover(entries: list[_Entry]) -> bool:
+    """False when the entries' addresses together hold neither all of IPv4 nor all of
+    IPv6: then no piece can (a piece's rules are some of the entries)."""
+    union = net.AddressSet()
+    for entry in entries:
+        if entry.addresses.is_internet:
+            return True
+        union = union.union(entry.addresses)
+    return union.is_internet
 
 
 def exposed_rule_ids(exposures: list[Exposure]) -> set[int]:
