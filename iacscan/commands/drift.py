@@ -17,7 +17,6 @@ from typing import Any
 from iacscan.commands import existing_file, ruleset_for, scan_targets
 from iacscan.commands.scan import NEVER, baseline_fingerprints, report_and_exit
 from iacscan.commands.snapshot import add_live_options
-from iacscan.drift import compare_estates
 from iacscan.errors import UserError
 from iacscan.findings import Severity
 from iacscan.model import Estate
@@ -48,6 +47,8 @@ def run_drift(args: argparse.Namespace) -> ScanResult:
     source = live_source(args)
     code = load_estate(root, paths, options)
     from iacscan.parsers.live import parse_snapshot
+
+    from iacscan.drift import compare_estates  # only drift needs it: not imported for a scan
 
     live: Estate = parse_snapshot(source, str(root))
     return compare_estates(code, live, ruleset)

@@ -16,18 +16,18 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iacscan.commands import ruleset_for, scan_targets
 from iacscan.commands.scan import NEVER, baseline_fingerprints, report_and_exit
 from iacscan.commands.snapshot import add_live_options
 from iacscan.errors import UserError
-from iacscan.events import events_ruleset
-from iacscan.events.attribute import mark_revoked
-from iacscan.events.records import ReadResult, read_paths
-from iacscan.events.to_model import build_estate
 from iacscan.findings import Severity
 from iacscan.report import REPORTERS
 from iacscan.scan import ScanResult, run_rules
+
+if TYPE_CHECKING:
+    from iacscan.events.records import ReadResult
 
 DEFAULT_LIVE_SINCE = "7d"
 
@@ -64,6 +64,8 @@ def read_events(args: argparse.Namespace, now: dt.datetime) -> tuple[Path, ReadR
     """The scan root and the records the options ask for."""
     since = since_of(args, now)
     if not args.live:
+        from iacscan.events.records import read_paths
+
         root, paths = scan_targets(args.paths)
         return root, read_paths(paths, root, since)
     from iacscan.events.lookup import LookupError as CloudTrailError, read_live
@@ -96,6 +98,10 @@ def live_regions(clients: object, regions: list[str] | None, all_regions: bool) 
 
 def run_events(args: argparse.Namespace, now: dt.datetime | None = None) -> ScanResult:
     """Read the records, build the model and run the event rules."""
+    from iacscan.events import events_ruleset  # the events modules: only for this command
+    from iacscan.events.attribute import mark_revoked
+    from iacscan.events.to_model import build_estate
+
     check_options(args)
     ruleset = events_ruleset(ruleset_for(args.ruleset))
     root, read = read_events(args, now or dt.datetime.now(dt.timezone.utc))

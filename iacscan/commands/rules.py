@@ -5,13 +5,13 @@ import argparse
 
 from iacscan.commands import emit
 from iacscan.errors import UserError
-from iacscan.report.escape import terminal
-from iacscan.report.ruledoc import catalogue_markdown, rule_markdown, rule_text
 from iacscan.rules.base import RuleMeta, iter_rules
 
 
 def command(args: argparse.Namespace) -> int:
     """Print the table of rules, one rule (``ID``), or Markdown (``--format markdown``)."""
+    from iacscan.report.ruledoc import catalogue_markdown, rule_markdown, rule_text  # not for a scan
+
     metas = [r.meta for r in iter_rules()]
     if args.rule_id:
         meta = find(metas, args.rule_id)
@@ -29,6 +29,8 @@ def find(metas: list[RuleMeta], rule_id: str) -> RuleMeta:
     for meta in metas:
         if meta.id.upper() == rule_id.upper():
             return meta
+    from iacscan.report.escape import terminal
+
     raise UserError(f"unknown rule id {terminal(rule_id)!r}: run 'iacscan rules' for the list")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iacscan.commands import emit, existing_file, ruleset_for, scan_targets, use_color
 from iacscan.commands.snapshot import add_live_options
@@ -11,13 +12,15 @@ from iacscan.config import configure
 from iacscan.errors import UserError
 from iacscan.findings import Severity
 from iacscan.report import REPORTERS
-from iacscan import diffmode, limits
+from iacscan import limits
 from iacscan.cache import default_dir
-from iacscan.diffmode import Diff
 from iacscan.hook import scan_named
 from iacscan.ruleset import Ruleset
 from iacscan.scan import ScanOptions, ScanResult
 from iacscan.suppress import apply_baseline, load_baseline
+
+if TYPE_CHECKING:
+    from iacscan.diffmode import Diff
 
 #: ``--fail-on none``: findings never fail the scan (rule failures still exit 3).
 NEVER = "none"
@@ -50,6 +53,8 @@ def run_diff(args: argparse.Namespace) -> Diff:
     for flag in ("plan", "snapshot", "live"):
         if getattr(args, flag, None):
             raise UserError(f"--diff-base cannot be combined with --{flag}")
+    from iacscan import diffmode  # git and the diff: only with --diff-base
+
     root, paths, ruleset, options = prepare(args)
     return diffmode.run_diff(args.diff_base, root, paths, options, lambda r, p, o: scan_named(
         r, p, ruleset, o, whole_module=args.whole_module))
@@ -114,8 +119,12 @@ def _scan_command(args: argparse.Namespace) -> int:
     if diff is None and hidden is not None:
         apply_baseline(result, hidden)
     color = use_color(args.output)
-    emit(diffmode.render(diff, args.format, color) if diff else REPORTERS[args.format](result, color),
-         args.output)
+    if diff is not None:
+        from iacscan import diffmode
+
+        emit(diffmode.render(diff, args.format, color), args.output)
+    else:
+        emit(REPORTERS[args.format](result, color), args.output)
     if args.format == "github":
         step_summary(result, diff)
     return exit_code(result, args)
