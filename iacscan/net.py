@@ -251,7 +251,7 @@ class Traffic:
         return Traffic(by_protocol=tuple((p, iv) for p, iv in items if iv))
 
     def covers(self, other: Traffic) -> bool:
-        if self.everything:
+        if self.everything or self is other:
             return True
         if other.everything:
             return False
@@ -374,7 +374,15 @@ class AddressSet:
 
     def is_public(self) -> bool:
         """True when any address of the set is public (not private, reserved or documentation)."""
-        return bool(self.v4.difference(_non_public(4))) or bool(self.v6.difference(_non_public(6)))
+        found = _IS_PUBLIC.get(self)
+        if found is None:
+            found = bool(self.v4.difference(_non_public(4))) or bool(self.v6.difference(_non_public(6)))
+            if len(_IS_PUBLIC) < 100_000:
+                _IS_PUBLIC[self] = found
+        return found
+
+
+_IS_PUBLIC: dict[AddressSet, bool] = {}  # AddressSet.is_public by value
 
 
 INTERNET = AddressSet(V4_ALL, V6_ALL)

@@ -14,7 +14,7 @@ from typing import Any
 
 from iacscan import net
 from iacscan.findings import Finding, Severity
-from iacscan.model import Estate, Peer, PeerKind, PrefixList, Rule, SecurityGroup, is_unknown
+from iacscan.model import Direction, Estate, Peer, PeerKind, PrefixList, Rule, SecurityGroup, is_unknown
 from iacscan.rules.base import Context
 
 #: Names of well-known ports, for messages only.
@@ -140,10 +140,14 @@ def peer_networks(estate: Estate, peer: Peer) -> list[str]:
 
 
 _CIDR_ADDRESSES: dict[str, net.AddressSet] = {}
+_NO_ADDRESSES = (PeerKind.GROUP, PeerKind.SELF, PeerKind.UNKNOWN)  # peer_networks gives them none
+_EMPTY = net.AddressSet()
 
 
 def peer_addresses(estate: Estate, peer: Peer) -> net.AddressSet:
     """The addresses of ``peer_networks`` (CIDR peers remembered by value)."""
+    if peer.kind in _NO_ADDRESSES:
+        return _EMPTY
     if peer.kind is PeerKind.CIDR and type(peer.value) is str:
         found = _CIDR_ADDRESSES.get(peer.value)
         if found is None:
@@ -234,9 +238,9 @@ def group_finding(ctx: Context, group: SecurityGroup, message: str, *,
 
 
 def ingress(group: SecurityGroup) -> Iterator[Rule]:
-    return (r for r in group.rules if r.direction.value == "ingress")
+    return (r for r in group.rules if r.direction is Direction.INGRESS)
 
 
 def egress(group: SecurityGroup) -> Iterator[Rule]:
-    return (r for r in group.rules if r.direction.value == "egress")
+    return (r for r in group.rules if r.direction is Direction.EGRESS)
 

@@ -53,9 +53,21 @@ class Exposure:
 
 @dataclass
 class _Entry:
-    rule: Rule
+    index: int  # position among the group's entries
+    ident: int  # position of the first entry with the same rule object
     traffic: net.Traffic
     addresses: net.AddressSet
+
+
+@dataclass
+class _Found:
+    """One exposed rule of a group shape, by entry position."""
+
+    ident: int
+    spans: dict[str, net.Intervals]
+    alone: bool
+    candidates: list[int]  # partner entries in the order they were met (duplicates kept)
+    families: set[str]
 
 
 def _cover(traffic: net.Traffic, key: str) -> net.Intervals:
@@ -119,44 +131,69 @@ def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
 
 
 def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
-    entries = []
+    found_rules = []
     for rule in ingress(group):
-        traffic = traffic_of(rule)
         addresses = peer_addresses(estate, rule.peer)
-        if traffic and addresses:
-            entries.append(_Entry(rule, traffic, addresses))
-    if not _may_cover(entries):
+        if addresses:
+            traffic = traffic_of(rule)
+            if traffic:
+                found_rules.append((rule, traffic, addresses))
+    if not _may_cover([a for _, _, a in found_rules]):
         return []
+    first: dict[int, int] = {}
+    idents = tuple(first.setdefault(id(rule), i) for i, (rule, _, _) in enumerate(found_rules))
+    key = (idents, tuple((t, a) for _, t, a in found_rules))
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _shape(idents, [(t, a) for _, t, a in found_rules])
+        if len(_SHAPES) < 10_000:
+            _SHAPES[key] = shape
+    rules = [rule for rule, _, _ in found_rules]
+    result = []
+    for item in shape:
+        exp = Exposure(rules[item.ident], dict(item.spans), item.alone, [], set(item.families))
+        if not item.alone:
+            for index in item.candidates:
+                if rules[index] not in exp.partners:
+                    exp.partners.append(rules[index])
+        result.append(exp)
+    return result
+
+
+_SHAPES: dict[tuple[object, ...], list[_Found]] = {}  # by entry identities, traffic and addresses
+
+
+def _shape(idents: tuple[int, ...], pairs: list[tuple[net.Traffic, net.AddressSet]]) -> list[_Found]:
+    """The exposure of a group's entries (rule identities, traffic and addresses), by position."""
+    entries = [_Entry(i, idents[i], t, a) for i, (t, a) in enumerate(pairs)]
     keys = {_OTHER, *_PORT_KEYS} | {p for e in entries for p in e.traffic.protocols()}
-    found: dict[int, Exposure] = {}
+    found: dict[int, _Found] = {}
     spans: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for key in sorted(keys):
         for piece, members in _pieces(entries, key):
             for family in ("IPv4", "IPv6"):
                 parts, alone = _participants(members, family)
                 for entry in parts:
-                    exp = found.setdefault(id(entry.rule), Exposure(entry.rule))
-                    exp.alone = exp.alone or alone
-                    exp.families.add(family)
-                    spans[id(entry.rule)][key].extend(piece.spans)
-                    exp.partners.extend(p.rule for p in parts if p is not entry and p.rule not in exp.partners)
-    order = {id(e.rule): i for i, e in enumerate(entries)}
-    result = sorted(found.values(), key=lambda x: order[id(x.rule)])
-    for exp in result:
-        exp.spans = {k: net.Intervals.of(v) for k, v in spans[id(exp.rule)].items()}
-        if exp.alone:
-            exp.partners = []
+                    item = found.setdefault(entry.ident, _Found(entry.ident, {}, False, [], set()))
+                    item.alone = item.alone or alone
+                    item.families.add(family)
+                    spans[entry.ident][key].extend(piece.spans)
+                    item.candidates.extend(p.index for p in parts if p is not entry)
+    order = {e.ident: e.index for e in entries}
+    result = sorted(found.values(), key=lambda x: order[x.ident])
+    for item in result:
+        item.spans = {k: net.Intervals.of(v) for k, v in spans[item.ident].items()}
     return result
 
 
-def _may_cover(entries: list[_Entry]) -> bool:
+def _may_cover(sets: list[net.AddressSet]) -> bool:
     """False when the entries' addresses together hold neither all of IPv4 nor all of
     IPv6: then no piece can (a piece's rules are some of the entries)."""
     union = net.AddressSet()
-    for entry in entries:
-        if entry.addresses.is_internet:
+    for addresses in sets:
+        if addresses.is_internet:
             return True
-        union = union.union(entry.addresses)
+        union = union.union(addresses)
     return union.is_internet
 
 

@@ -145,10 +145,10 @@ def broad_public_source(ctx: Context) -> Iterator[Finding]:
     for group in ctx.estate.groups.values():
         exposed = exposed_rule_ids(internet_exposure(ctx.estate, group))
         for item in ingress(group):
-            if id(item) in exposed or traffic_of(item) is None:
-                continue
             addresses = peer_addresses(ctx.estate, item.peer)
-            if not addresses or addresses.is_internet or not addresses.is_public():
+            if not addresses or addresses.is_internet or id(item) in exposed or traffic_of(item) is None:
+                continue
+            if not addresses.is_public():
                 continue
             share = addresses.public_share()
             if _is_broad(peer_networks(ctx.estate, item.peer), share, threshold):

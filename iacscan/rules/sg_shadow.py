@@ -34,8 +34,8 @@ def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
             entries.append((index, candidate, traffic))
     for i, item, traffic in entries:
         for j, other, other_traffic in entries:
-            if i == j or other.direction is not item.direction:
-                continue
+            if i == j or other.direction is not item.direction or other.peer.kind is not item.peer.kind:
+                continue  # peer_covers needs the same kind of peer
             if not (other_traffic.covers(traffic) and peer_covers(other.peer, item.peer)):
                 continue
             mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)
