@@ -115,27 +115,32 @@ def _plain_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, (bool, Enum))
 
 
-def _checked(test: Callable[[Any], bool], what: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if not test(value):
-            _fail(f"expected {what}, got {type(value).__name__}")
-        return value
-    return check
-
-
 def _str_encode(value: Any) -> str:
     if not _plain_str(value):
         _fail(f"expected str, got {type(value).__name__}")
     return str.__str__(value)  # a str subclass (a decoder's line-carrying node) as plain str
 
 
+def _exactly(kind: type) -> Callable[[Any], Any]:
+    """A decoder (or encoder) that lets through values of exactly ``kind``."""
+    def check(value: Any) -> Any:
+        if type(value) is not kind:
+            _fail(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+    return check
+
+
+def _int_encode(value: Any) -> int:
+    if not _plain_int(value):
+        _fail(f"expected int, got {type(value).__name__}")
+    return int(value)
+
+
 _PRIMITIVES: dict[Any, _Codec] = {
-    str: _Codec(_plain_str, _str_encode, _checked(lambda v: type(v) is str, "str")),
-    int: _Codec(_plain_int, _checked(_plain_int, "int"), _checked(lambda v: type(v) is int, "int")),
-    bool: _Codec(lambda v: type(v) is bool, _checked(lambda v: type(v) is bool, "bool"),
-                 _checked(lambda v: type(v) is bool, "bool")),
-    float: _Codec(lambda v: type(v) is float, _checked(lambda v: type(v) is float, "float"),
-                  _checked(lambda v: type(v) is float, "float")),
+    str: _Codec(_plain_str, _str_encode, _exactly(str)),
+    int: _Codec(_plain_int, _int_encode, _exactly(int)),
+    bool: _Codec(lambda v: type(v) is bool, _exactly(bool), _exactly(bool)),
+    float: _Codec(lambda v: type(v) is float, _exactly(float), _exactly(float)),
 }
 
 
@@ -247,29 +252,54 @@ def _enum(cls: type[Enum]) -> _Codec:
     return _Codec(lambda v: type(v) is cls, encode_member, decode_member)
 
 
+@dataclass
+class _Plan:
+    """How one dataclass is (de)coded, worked out on first use (its hints may name later classes)."""
+
+    names: list[str]
+    encoders: list[Callable[[Any], Any]]
+    decoders: list[Callable[[Any], Any]]
+    init: list[bool]
+    #: build by filling ``__dict__`` (no ``__post_init__``, no slots, every field in ``__init__``)
+    direct: bool
+
+
+def _plan(cls: type) -> _Plan:
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)
+    codecs = [codec_for(hints[f.name]) for f in fields]
+    direct = not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__") and all(f.init for f in fields)
+    return _Plan([f.name for f in fields], [c.encode for c in codecs], [c.decode for c in codecs],
+                 [f.init for f in fields], direct)
+
+
 def _dataclass(cls: type) -> _Codec:
     _CLASSES[_name(cls)] = cls
-    plan: list[tuple[str, bool, _Codec]] = []  # (name, init, codec), filled on first use
+    plans: list[_Plan] = []
 
-    def fields() -> list[tuple[str, bool, _Codec]]:
-        if not plan:
-            hints = typing.get_type_hints(cls)
-            plan.extend((f.name, f.init, codec_for(hints[f.name])) for f in dataclasses.fields(cls))
-        return plan
+    def plan() -> _Plan:
+        if not plans:
+            plans.append(_plan(cls))
+        return plans[0]
 
     def encode_object(value: Any) -> list[Any]:
         if type(value) is not cls:
             _fail(f"expected {cls.__name__}, got {type(value).__name__}")
-        return [c.encode(getattr(value, name)) for name, _, c in fields()]
+        p = plan()
+        return [enc(getattr(value, name)) for name, enc in zip(p.names, p.encoders)]
 
     def decode_object(data: Any) -> Any:
-        spec = fields()
-        if type(data) is not list or len(data) != len(spec):
+        p = plan()
+        if type(data) is not list or len(data) != len(p.names):
             _fail(f"malformed {cls.__name__}")
-        values = [(name, init, c.decode(d)) for (name, init, c), d in zip(spec, data)]
+        values = [dec(d) for dec, d in zip(p.decoders, data)]
+        if p.direct:  # what the generated __init__ would do, without its per-field calls
+            obj: Any = object.__new__(cls)
+            obj.__dict__.update(zip(p.names, values))
+            return obj
         try:
-            obj = cls(**{name: v for name, init, v in values if init})
-            for name, init, v in values:
+            obj = cls(**{name: v for name, init, v in zip(p.names, p.init, values) if init})
+            for name, init, v in zip(p.names, p.init, values):
                 if not init:
                     object.__setattr__(obj, name, v)
         except Exception as exc:  # noqa: BLE001 - a model class refusing the values: malformed data
