@@ -12,14 +12,19 @@ bytes, its path relative to the scan root (it is part of every uid and location)
 ``--parameters`` overrides and the limits that decide whether a file is refused
 (``file-size``, ``depth``, ``values``); its tag adds to ``parser_tag()`` (iacscan's version
 and the source of every parser module, this one and ``cloudformation.py`` included) a hash
-of ``model.py`` and ``model_codec.py``. Files refused by a limit, a timeout or an internal
-error are never kept. Entries are decoded with ``model_codec`` (checked types, model
-classes only); anything wrong with one is a miss.
+of ``model.py`` and ``model_codec.py`` and the versions of cfn-lint, PyYAML and Python.
+Files refused by a limit, a timeout or an internal error are never kept. Entries are
+decoded with ``model_codec`` (checked types, model classes only); anything wrong with one
+is a miss.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
+import re
+import sys
 from pathlib import Path
 
 from iacscan import model, model_codec
@@ -32,15 +37,32 @@ FORMAT = 1
 KIND = "cfn"
 
 
+@functools.lru_cache(maxsize=1)
 def tag() -> str:
-    """``parser_tag()`` plus the model and its codec (not parser modules, yet they shape entries)."""
+    """``parser_tag()`` plus the model and its codec (not parser modules, yet they shape entries)
+    and the versions of the decoder (cfn-lint, PyYAML) and of Python."""
     digest = hashlib.sha256()
     for module in (model, model_codec):
         try:
             digest.update(Path(str(module.__file__)).read_bytes() + b"\0")
         except OSError:
             digest.update(b"unreadable\0")
-    return f"{parser_tag()}/cfn{FORMAT}/model-{digest.hexdigest()[:16]}"
+    decoder = f"cfnlint-{_version('cfnlint', 'version.py')}/yaml-{_version('yaml', '__init__.py')}"
+    return (f"{parser_tag()}/cfn{FORMAT}/model-{digest.hexdigest()[:16]}/{decoder}"
+            f"/py{sys.version_info[0]}.{sys.version_info[1]}")
+
+
+def _version(package: str, file: str) -> str:
+    """A package's ``__version__`` read from its source, without importing it (cfn-lint: ~1.5 s)."""
+    try:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.origin:
+            return "none"
+        text = (Path(spec.origin).parent / file).read_text(encoding="utf-8")
+    except (OSError, ImportError, ValueError, UnicodeDecodeError):
+        return "unknown"
+    found = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", text, re.MULTILINE)
+    return found.group(1) if found else "h" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class TemplateCache:
