@@ -156,6 +156,7 @@ def port_range(protocol: str, from_port: int | None, to_port: int | None) -> Int
 _ALL_PROTOCOL_KEYS = ("tcp", "udp", "icmp", "icmpv6")
 _PLAIN = (int, type(None))
 _TRAFFIC: dict[tuple[str, int | None, int | None], Traffic] = {}  # Traffic.of by value
+_UNIONS: dict[tuple[Traffic, Traffic], Traffic] = {}  # Traffic.union by value
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,16 @@ class Traffic:
             return self
         if not self.by_protocol:
             return other
-        merged = dict(self.by_protocol)
-        for proto, iv in other.by_protocol:
-            merged[proto] = merged.get(proto, Intervals()).union(iv)
-        return Traffic(by_protocol=tuple(sorted((p, iv) for p, iv in merged.items() if iv)))
+        key = (self, other)
+        found = _UNIONS.get(key)
+        if found is None:
+            merged = dict(self.by_protocol)
+            for proto, iv in other.by_protocol:
+                merged[proto] = merged.get(proto, Intervals()).union(iv)
+            found = Traffic(by_protocol=tuple(sorted((p, iv) for p, iv in merged.items() if iv)))
+            if len(_UNIONS) < 100_000:
+                _UNIONS[key] = found
+        return found
 
     def intersection(self, other: Traffic) -> Traffic:
         if self.everything:

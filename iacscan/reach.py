@@ -39,6 +39,7 @@ from iacscan.reach_groups import (
 )
 
 INTERNET = "internet"
+Summary = tuple[Traffic, Traffic, int, int, Traffic]  # out_anyone, in_anyone, in_mask, out_mask, in_internet
 
 
 @dataclass
@@ -90,7 +91,6 @@ class Reachability:
         self.resolver = resolver
         self.sigs: list[Sig] = []
         self.sig_of: dict[str, int] = {}
-        self._summaries: dict[tuple[object, ...], tuple[Traffic, Traffic, int, int, Traffic]] = {}
         self._declared_defaults = {g.vpc: uid for uid, g in estate.groups.items()
                                    if g.is_default and isinstance(g.vpc, str) and g.vpc}
         self._build_sigs()
@@ -154,6 +154,7 @@ class Reachability:
 
     def _build_sigs(self) -> None:
         index: dict[tuple[object, ...], Sig] = {}
+        summaries: dict[tuple[object, ...], Summary] = {}  # only needed while building
         for workload in sorted(self.estate.workloads.values(), key=lambda w: (w.address, w.uid)):
             groups, unknown = self._groups_for(workload)
             akey, addrs = self.network.addresses(workload)
@@ -166,18 +167,18 @@ class Reachability:
             if sig is None:
                 sig = Sig(len(self.sigs), groups, akey, addrs, exposure, workload.environment, workload.tier,
                           restrict, groups_unknown=unknown)
-                self._summarise(sig, workload)
+                self._summarise(sig, workload, summaries)
                 index[key] = sig
                 self.sigs.append(sig)
             sig.workloads.append(workload)
             self.sig_of[workload.uid] = sig.id
 
-    def _summarise(self, sig: Sig, workload: Workload) -> None:
+    def _summarise(self, sig: Sig, workload: Workload, summaries: dict[tuple[object, ...], Summary]) -> None:
         key = (sig.groups, tuple(sorted(workload.ports)), tuple(str(s) for s in workload.subnets))
-        found = self._summaries.get(key)
+        found = summaries.get(key)
         if found is None:
             self._summarise_new(sig, workload)
-            self._summaries[key] = (sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet)
+            summaries[key] = (sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet)
         else:
             sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet = found
 

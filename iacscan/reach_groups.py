@@ -12,7 +12,7 @@ from a set of addresses", taking unions of ranges into account (``0.0.0.0/1`` pl
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from iacscan.model import Direction, Estate, PeerKind, Rule, SecurityGroup, Unknown
@@ -29,8 +29,8 @@ class Side:
     """One direction of a group: who it admits, on what."""
 
     groups: dict[str, Traffic] = field(default_factory=dict)  # peer group uid → traffic
-    entries: list[Entry] = field(default_factory=list)  # every CIDR entry, all of IPv4 included
-    cidrs: list[Entry] = field(default_factory=list)  # entries that are not all of IPv4
+    entries: Sequence[Entry] = ()  # every CIDR entry, all of IPv4 included
+    cidrs: Sequence[Entry] = ()  # entries that are not all of IPv4
     anyone: Traffic = NOTHING  # admitted from/to any IPv4 address
     total: Traffic = NOTHING  # everything the side admits, whoever the peer
     internet: Traffic = NOTHING  # admitted from/to all of IPv4 or all of IPv6 (by union)
@@ -99,32 +99,37 @@ def cidr_set(text: str) -> AddressSet:
 
 def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
     """The reachability view of one group (implicit egress included)."""
-    sides = {Direction.INGRESS: Side(), Direction.EGRESS: Side()}
-    entries: dict[Direction, list[Entry]] = {Direction.INGRESS: [], Direction.EGRESS: []}
+    groups: tuple[dict[str, Traffic], dict[str, Traffic]] = ({}, {})  # ingress, egress
+    entries: tuple[list[Entry], list[Entry]] = ([], [])
     for rule in group.rules:
         traffic = rule_traffic(rule)
         if traffic is None or not traffic:
             continue
-        side, peer = sides[rule.direction], rule.peer
-        if peer.kind is PeerKind.SELF:
-            side.add_group(group.uid, traffic)
-        elif peer.kind is PeerKind.GROUP:
-            target = resolver.group(peer.value)
+        side = 0 if rule.direction is Direction.INGRESS else 1
+        peer = rule.peer
+        kind = peer.kind
+        if kind is PeerKind.SELF or kind is PeerKind.GROUP:
+            target = group.uid if kind is PeerKind.SELF else resolver.group(peer.value)
             if target is not None:
-                side.add_group(target, traffic)
-        elif peer.kind is PeerKind.CIDR:
+                known = groups[side].get(target)
+                groups[side][target] = traffic if known is None else known.union(traffic)
+            continue
+        if kind is PeerKind.CIDR:
             addresses = cidr_set(peer.value)
-            if addresses:
-                entries[rule.direction].append((addresses, traffic))
-        elif peer.kind is PeerKind.PREFIX_LIST:
-            addresses = resolver.prefix_lists.get(peer.value, AddressSet())
-            if addresses:
-                entries[rule.direction].append((addresses, traffic))
+        elif kind is PeerKind.PREFIX_LIST:
+            addresses = resolver.prefix_lists.get(peer.value, _NO_ADDRESSES)
+        else:
+            continue
+        if addresses:
+            entries[side].append((addresses, traffic))
     if group.implicit_egress:
-        entries[Direction.EGRESS].append((AddressSet.of(["0.0.0.0/0", "::/0"]), EVERYTHING))
-    for direction, side in sides.items():
-        _fill_cidrs(side, entries[direction])
-    return GroupView(group.uid, group.address, sides[Direction.INGRESS], sides[Direction.EGRESS])
+        entries[1].append(_ANYWHERE)
+    ingress, egress = _side(groups[0], entries[0]), _side(groups[1], entries[1])
+    return GroupView(group.uid, group.address, ingress, egress)
+
+
+_NO_ADDRESSES = AddressSet()
+_ANYWHERE: Entry = (AddressSet.of(["0.0.0.0/0", "::/0"]), EVERYTHING)
 
 
 def default_group_view(uid: str, address: str) -> GroupView:
@@ -134,17 +139,19 @@ def default_group_view(uid: str, address: str) -> GroupView:
     return GroupView(uid, address, ingress, egress, virtual=True)
 
 
-def _fill_cidrs(side: Side, entries: list[Entry]) -> None:
-    side.entries = entries
+def _side(groups: dict[str, Traffic], entries: list[Entry]) -> Side:
+    """A side from its group peers and CIDR entries (in rule order)."""
+    if not entries:
+        return Side(groups, total=union_all(groups.values()))
     anyone = NOTHING
+    cidrs: list[Entry] = []
     for addresses, traffic in entries:
         if addresses.whole_v4:
             anyone = anyone.union(traffic)
         else:
-            side.cidrs.append((addresses, traffic))
-    side.anyone = anyone
-    side.total = union_all([*side.groups.values(), *(t for _, t in entries)])
-    side.internet = internet_traffic(entries)
+            cidrs.append((addresses, traffic))
+    total = union_all([*groups.values(), *(t for _, t in entries)])
+    return Side(groups, entries, cidrs or (), anyone, total, internet_traffic(entries))
 
 
 _INTERNET: dict[tuple[Entry, ...], Traffic] = {}
@@ -154,7 +161,7 @@ def _is_internet(addresses: AddressSet) -> bool:
     return addresses.is_internet
 
 
-def internet_traffic(entries: list[Entry]) -> Traffic:
+def internet_traffic(entries: Sequence[Entry]) -> Traffic:
     """``covered_traffic(entries, is_internet)``, remembered by value (groups and
     signatures repeat the same entries)."""
     if not entries:
@@ -168,7 +175,7 @@ def internet_traffic(entries: list[Entry]) -> Traffic:
     return found
 
 
-def covered_traffic(entries: list[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
+def covered_traffic(entries: Sequence[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
     """The traffic for which the union of the admitting entries' addresses passes ``test``.
 
     ``test`` must be monotone (a bigger set never fails where a smaller one passes).
@@ -185,7 +192,7 @@ def covered_traffic(entries: list[Entry], test: Callable[[AddressSet], bool]) ->
     return direct.union(_atoms(entries, test))
 
 
-def _atoms(entries: list[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
+def _atoms(entries: Sequence[Entry], test: Callable[[AddressSet], bool]) -> Traffic:
     """Split the traffic space at every rule boundary and test each piece's addresses."""
     protocols = sorted({p for _, t in entries for p, iv in t.by_protocol if iv})
     out: list[tuple[str, Intervals]] = []
