@@ -18,6 +18,9 @@ Unknown), macros and transforms other than the SAM ``Globals`` section and
 in their first 64 KB (CloudFormation itself accepts at most 1 MB). Files over the limits of
 ``iacscan.limits`` (size, nesting depth, YAML alias expansion, time) that look like
 templates become a ``ParseError`` naming the limit.
+
+With a cache directory, what each file contributed is reused while it is unchanged
+(``cfn_cache``), so a scan of unchanged templates neither decodes them nor imports cfn-lint.
 """
 from __future__ import annotations
 
@@ -171,10 +174,12 @@ def _parse_file(path: Path, rel: str, overrides: dict[str, str], estate: Estate,
         estate.merge(cached)
         return
     contribution = Estate()  # what this file adds; kept only when it was read to the end
-    check_nesting(text)
-    with deadline("reading the template"):
-        _decode_and_build(text, rel, overrides, contribution)
-    estate.merge(contribution)
+    try:
+        check_nesting(text)
+        with deadline("reading the template"):
+            _decode_and_build(text, rel, overrides, contribution)
+    finally:
+        estate.merge(contribution)  # on a failure too: what it added before (file, source), as uncached
     if cache is not None:
         cache.put(key, contribution)
 
