@@ -29,10 +29,13 @@ force. The result of a scan is the same, in the same order, as without this cach
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +109,10 @@ def _dir_print(directory: Path, size_limit: int) -> str:
         if not is_file:
             continue
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(size_limit + 1)
+            data = _read(path, size_limit)
         except OSError:
             return NONE
-        if len(data) > size_limit:
+        if data is None:
             return NONE
         combined.update(name.encode("utf-8", "surrogateescape") + b"\0" + _digest(data))
     return combined.hexdigest()
@@ -118,13 +120,31 @@ def _dir_print(directory: Path, size_limit: int) -> str:
 
 def _file_print(path: Path, size_limit: int) -> str:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(size_limit + 1)
+        data = _read(str(path), size_limit)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return ABSENT
     except OSError:
         return NONE
-    return NONE if len(data) > size_limit else _digest(data).hex()
+    return NONE if data is None else _digest(data).hex()
+
+
+def _read(path: str, size_limit: int) -> bytes | None:
+    """The bytes of a file, None when it is larger than ``size_limit`` (os-level reads: ~3x
+    cheaper than a buffered file object for thousands of small files)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > size_limit:
+            return None
+        data = os.read(fd, size + 1)
+        if len(data) < size:  # a short read: collect the rest
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    return None if len(data) > size_limit else data
 
 
 @functools.lru_cache(maxsize=1)
@@ -226,14 +246,20 @@ class RootCache:
         tag = _tag()
         self.manifest_store = EntryStore(directory, "tfdirs", tag)
         self.roots = EntryStore(directory, "tfroots", tag)
+        self.root = root
         self.manifest_key = "manifest\0" + str(root)
         self.records = _decode_manifest(self.manifest_store.read(self.manifest_key))
 
     def write_manifest(self, records: dict[str, DirRecord]) -> None:
-        if records != self.records:
+        """Store the records of this scan's directories, keeping those of other directories
+        that still exist (a scan of part of the tree must not drop the rest)."""
+        merged = {key: record for key, record in self.records.items()
+                  if key not in records and os.path.isdir(self.root / key)}
+        merged.update(records)
+        if merged != self.records:
             self.manifest_store.write(self.manifest_key, {"dirs": {
                 key: [fp, sources, [[e.file, e.line, e.message] for e in errors], files]
-                for key, (fp, sources, errors, files) in records.items()}})
+                for key, (fp, sources, errors, files) in merged.items()}})
 
     def read_root(self, key: str, prints: Fingerprints) -> tuple[RootResult | None, list[str]]:
         """The stored result of a root if every dependency is unchanged, and the dependencies
@@ -283,11 +309,12 @@ def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: 
     roots = roots_among(given, lambda directory: sources[directory])
     stored: dict[Path, RootResult | None] = {}
     stale: dict[Path, None] = {}
-    for directory in roots:
-        result, deps = store.read_root(_root_key(prints, directory, var_key), prints) if cacheable else (None, [])
-        stored[directory] = result
-        if result is None:
-            stale.update(dict.fromkeys([directory, *(prints.path(key) for key in deps)]))
+    with _gc_paused():  # decoding builds ~1M containers: collecting them while they all live is waste
+        for directory in roots:
+            result, deps = store.read_root(_root_key(prints, directory, var_key), prints) if cacheable else (None, [])
+            stored[directory] = result
+            if result is None:
+                stale.update(dict.fromkeys([directory, *(prints.path(key) for key in deps)]))
     preparse([d for d in stale if d not in loader.modules], loader.parsed, jobs)
     for directory in roots:
         result = stored[directory]
@@ -304,6 +331,17 @@ def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: 
         if body is not None:
             store.roots.write_body(_root_key(prints, directory, var_key), body)
     store.write_manifest(records)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _root_key(prints: Fingerprints, directory: Path, var_key: str) -> str:

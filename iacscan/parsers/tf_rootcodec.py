@@ -118,9 +118,13 @@ def _list(value: Any) -> list[Any]:
 
 
 def _strings(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if not isinstance(value, list) or not set(map(type, value)) <= _STR:
         raise _Bad("not a list of strings")
     return value
+
+
+_STR = {str}
+_INT = {int}
 
 
 def _pair(value: Any) -> list[str]:
@@ -130,29 +134,28 @@ def _pair(value: Any) -> list[str]:
 
 
 def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if type(value) is not int:
         raise _Bad("not an int")
     return value
 
 
 def _str(value: Any) -> str:
-    if not isinstance(value, str):
+    if type(value) is not str:
         raise _Bad("not a string")
     return value
 
 
 def _instance(row: Any) -> ResourceInstance:
-    if not isinstance(row, list) or len(row) != 12:
+    if type(row) is not list or len(row) != 12:
         raise _Bad("not an instance")
     uid, address, typ, name, mode, scope, module_path, attrs, file, line, attr_lines, source = row
-    if not isinstance(attrs, dict) or not isinstance(attr_lines, dict):
-        raise _Bad("bad attributes")
-    for value in attr_lines.values():
-        _int(value)
-    return ResourceInstance(uid=_str(uid), address=_str(address), type=_str(typ), name=_str(name),
-                            mode=_str(mode), scope=_str(scope), module_path=_str(module_path), attrs=attrs,
-                            location=Location(_str(file), _int(line)), attr_lines=attr_lines,
-                            source=_str(source))
+    if not (set(map(type, (uid, address, typ, name, mode, scope, module_path, file, source))) <= _STR
+            and type(line) is int and type(attrs) is dict and type(attr_lines) is dict
+            and set(map(type, attr_lines.values())) <= _INT):
+        raise _Bad("not an instance")
+    return ResourceInstance(uid=uid, address=address, type=typ, name=name, mode=mode, scope=scope,
+                            module_path=module_path, attrs=attrs, location=Location(file, line),
+                            attr_lines=attr_lines, source=source)
 
 
 def _parse_error(row: Any) -> ParseError:

@@ -1,0 +1,253 @@
+"""The cache of evaluated Terraform root modules (``tf_rootcache``): a warm load gives exactly
+what an uncached load gives, and each kind of edit re-evaluates what it should."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from iacscan.cache import DiskParseCache
+from iacscan.discover import discover
+from iacscan.parsers import tf_rootcache, tf_rootcodec
+from iacscan.parsers.terraform import Loader, _norm, load_instances
+from iacscan.parsers.tf_types import ResourceInstance, ResourceRef
+from iacscan.model import Location, Unknown
+from iacscan.scan import ScanOptions
+from tests.helpers import hits, scan_path
+
+MODULE = """\
+variable "port" {}
+variable "vpc_id" { default = null }
+
+resource "aws_security_group" "this" {
+  name   = "svc"
+  vpc_id = var.vpc_id
+  ingress {
+    from_port   = var.port
+    to_port     = var.port
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+
+ROOT = """\
+variable "port" { default = 1 }
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+module "sg" {
+  source = "../../modules/sg"
+  port   = var.port
+  vpc_id = aws_vpc.main.id
+}
+"""
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def tree(top: Path) -> Path:
+    """Two roots (prod: terraform.tfvars, dev: an .auto.tfvars) calling one local module."""
+    write(top / "modules" / "sg" / "main.tf", MODULE)
+    write(top / "envs" / "prod" / "main.tf", ROOT)
+    write(top / "envs" / "prod" / "terraform.tfvars", "port = 443\n")
+    write(top / "envs" / "dev" / "main.tf", ROOT)
+    write(top / "envs" / "dev" / "dev.auto.tfvars", "port = 8080\n")
+    return top
+
+
+def cached(top: Path, cache_dir: Path, var_files: tuple[str, ...] = ()) -> tuple[tuple, set[str]]:
+    """What the cached path loads, and the directories it had to parse (relative)."""
+    dirs = discover(top, [top], []).terraform_dirs
+    loader = Loader(top, DiskParseCache(cache_dir))
+    tf_rootcache.load_cached(loader, [_norm(d) for d in dirs], [top / v for v in var_files], None)
+    result = (loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files)))
+    return result, {loader.rel(d) for d in loader.modules}
+
+
+def uncached(top: Path, var_files: tuple[str, ...] = ()) -> tuple:
+    dirs = discover(top, [top], []).terraform_dirs
+    return load_instances(top, dirs, [top / v for v in var_files])
+
+
+def ports(result: tuple) -> dict[str, int]:
+    return {inst.uid: inst.attrs["ingress"][0]["from_port"] for inst in result[0]
+            if inst.type == "aws_security_group"}
+
+
+def test_warm_equals_cold_and_parses_nothing(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    reference = uncached(top)
+    cold, parsed_cold = cached(top, cache)
+    warm, parsed_warm = cached(top, cache)
+    assert cold == reference and warm == reference
+    assert parsed_cold == {"envs/prod", "envs/dev", "modules/sg"}
+    assert parsed_warm == set()
+    assert ports(warm) == {"envs/dev#module.sg.aws_security_group.this": 8080,
+                           "envs/prod#module.sg.aws_security_group.this": 443}
+    vpc_ref = {i.uid: i.attrs["vpc_id"] for i in warm[0] if i.type == "aws_security_group"}
+    assert vpc_ref["envs/prod#module.sg.aws_security_group.this"] == ResourceRef("aws_vpc.main", "id")
+    assert "envs/prod/terraform.tfvars" in warm[3] and "modules/sg/main.tf" in warm[3]
+    # the real entry point takes the cached path with a disk cache (and gives the same)
+    dirs = discover(top, [top], []).terraform_dirs
+    assert load_instances(top, dirs, [], DiskParseCache(cache)) == reference
+
+
+def test_editing_a_called_module_re_evaluates_every_root_calling_it(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    cached(top, cache)
+    write(top / "modules" / "sg" / "main.tf", MODULE.replace("var.port\n    to_port", "22\n    to_port"))
+    warm, parsed = cached(top, cache)
+    assert warm == uncached(top)
+    assert parsed == {"envs/prod", "envs/dev", "modules/sg"}
+    assert set(ports(warm).values()) == {22}
+
+
+def test_editing_a_tfvars_file_re_evaluates_only_its_root(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    cached(top, cache)
+    write(top / "envs" / "prod" / "terraform.tfvars", "port = 8443\n")
+    warm, parsed = cached(top, cache)
+    assert warm == uncached(top)
+    assert parsed == {"envs/prod", "modules/sg"}  # dev replayed: not parsed
+    assert ports(warm)["envs/prod#module.sg.aws_security_group.this"] == 8443
+
+
+def test_editing_a_var_file_re_evaluates_the_roots(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    write(top / "ci.tfvars", "port = 25\n")
+    first, _ = cached(top, cache, ("ci.tfvars",))
+    assert set(ports(first).values()) == {25}
+    write(top / "ci.tfvars", "port = 26\n")
+    warm, _ = cached(top, cache, ("ci.tfvars",))
+    assert warm == uncached(top, ("ci.tfvars",))
+    assert set(ports(warm).values()) == {26}
+
+
+def test_a_new_file_in_a_module_dir_invalidates(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    cached(top, cache)
+    write(top / "modules" / "sg" / "extra.tf", 'resource "aws_security_group" "extra" {\n  name = "x"\n}\n')
+    warm, parsed = cached(top, cache)
+    assert warm == uncached(top)
+    assert "modules/sg" in parsed
+    assert {i.uid for i in warm[0] if i.name == "extra"} == {
+        "envs/prod#module.sg.aws_security_group.extra", "envs/dev#module.sg.aws_security_group.extra"}
+
+
+def test_a_new_root_is_evaluated_and_the_others_replayed(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    cached(top, cache)
+    write(top / "envs" / "stage" / "main.tf", ROOT)
+    warm, parsed = cached(top, cache)
+    assert warm == uncached(top)
+    assert parsed == {"envs/stage", "modules/sg"}
+    assert ports(warm)["envs/stage#module.sg.aws_security_group.this"] == 1
+
+
+def test_a_module_that_becomes_a_root_or_stops_being_one(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    cached(top, cache)
+    (top / "envs" / "dev" / "main.tf").write_text(ROOT.replace("../../modules/sg", "../../nowhere"))
+    (top / "envs" / "prod" / "main.tf").write_text(ROOT.replace("../../modules/sg", "../../nowhere"))
+    warm, _ = cached(top, cache)
+    assert warm == uncached(top)
+    assert "modules/sg#aws_security_group.this" in {i.uid for i in warm[0]}  # now a root of its own
+    assert any(u.what == "module" and "is not a directory" in u.reason for u in warm[2])
+    write(top / "nowhere" / "main.tf", 'resource "aws_vpc" "n" {\n  cidr_block = "10.1.0.0/16"\n}\n')
+    again, _ = cached(top, cache)
+    assert again == uncached(top)
+    assert "envs/prod#module.sg.aws_vpc.n" in {i.uid for i in again[0]}
+
+
+def test_corrupt_and_foreign_entries_are_misses(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    reference = uncached(top)
+    cached(top, cache)
+    entries = sorted((cache / "tfroots").glob("*/*"))
+    assert len(entries) == 2
+    first, second = (path.read_bytes() for path in entries)
+    entries[0].write_bytes(second)  # another root's entry: names the wrong key
+    entries[1].write_bytes(first[: len(first) // 2])  # truncated
+    warm, parsed = cached(top, cache)
+    assert warm == reference and {"envs/prod", "envs/dev"} <= parsed
+    for path in (cache / "tfdirs").glob("*/*"):
+        path.write_bytes(b"not an entry")
+    for path in (cache / "tfroots").glob("*/*"):
+        path.write_bytes(path.read_bytes().replace(b"8080", b"8081"))  # checksum no longer matches
+    again, parsed = cached(top, cache)
+    assert again == reference and parsed == {"envs/prod", "envs/dev", "modules/sg"}
+
+
+def test_well_formed_entries_with_wrong_types_are_misses(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    reference = uncached(top)
+    cached(top, cache)
+    loader = Loader(top, DiskParseCache(cache))
+    store = tf_rootcache.RootCache(cache, loader.root)
+    prints = tf_rootcache.Fingerprints(loader.root)
+    for env in ("prod", "dev"):
+        key = tf_rootcache._root_key(prints, _norm(top / "envs" / env), "[]")
+        body = store.roots.read_body(key)
+        assert body is not None and tf_rootcodec.decode(body) is not None
+        bad = body.replace(b'"\\u0000r":["aws_vpc.main","id"]', b'"\\u0000r":["x",1]')
+        assert bad != body and tf_rootcodec.decode(bad) is None
+        store.roots.write_body(key, bad)
+    warm, parsed = cached(top, cache)
+    assert warm == reference and {"envs/prod", "envs/dev"} <= parsed
+
+
+def test_codec_round_trips_values_and_refuses_what_it_cannot_keep() -> None:
+    inst = ResourceInstance(
+        uid=".#aws_security_group.a", address="aws_security_group.a", type="aws_security_group", name="a",
+        mode="managed", scope=".", module_path="", location=Location("main.tf", 3), attr_lines={"ingress": 4},
+        attrs={"ingress": [{"__line__": 4, "from_port": 1, "cidr": None, "ok": True, "f": 1.5}],
+               "vpc_id": ResourceRef("aws_vpc.x", "id"), "name": Unknown("var.name has no value"),
+               "tags": {"k": "v", "nested": [[1, "a"], {}]}})
+    result = tf_rootcodec.RootResult(instances=[inst], deps=[["d.", "abc"]], files=["main.tf"])
+    body = tf_rootcodec.encode(result)
+    assert body is not None and tf_rootcodec.decode(body) == result
+    for odd in ((1, 2), {1, 2}, {1: "int key"}, float("nan"), {"\x00u": "looks like an Unknown"},
+                {"\x00r": "a key like a tag", "k": "v"}, Location("x.tf")):
+        inst.attrs["odd"] = odd
+        assert tf_rootcodec.encode(result) is None, odd
+    assert tf_rootcodec.decode(b'{"deps":[],"files":[],"inst":[[1]],"trace":[],"unres":[]}') is None
+    assert tf_rootcodec.decode(b"[]") is None
+
+
+def test_a_parse_error_gives_the_same_finding_cold_and_warm(tmp_path: Path) -> None:
+    top = tree(tmp_path / "src")
+    write(top / "modules" / "sg" / "broken.tf", 'resource "aws_instance" "x" {\n  ami = \n')
+    options = ScanOptions(cache_dir=tmp_path / "cache")
+    expected = {("IAC001", "", "modules/sg/broken.tf", 2)}
+    plain = scan_path(top)
+    cold = scan_path(top, options=options)
+    warm = scan_path(top, options=options)
+    assert {(r, "", f, n) for r, _, f, n in hits(plain, "IAC001")} == expected
+    for result in (cold, warm):
+        assert hits(result, "IAC001") == hits(plain, "IAC001")
+        assert result.estate.errors == plain.estate.errors
+        assert [f.rule_id for f in result.findings] == [f.rule_id for f in plain.findings]
+
+
+def test_downloaded_modules_report_their_errors_once_and_follow_modules_json(tmp_path: Path) -> None:
+    top, cache = tmp_path / "src", tmp_path / "cache"
+    for env in ("a", "b"):
+        write(top / env / "main.tf", 'module "net" {\n  source = "example/net/aws"\n  port = 5\n}\n')
+        write(top / env / ".terraform" / "modules" / "modules.json",
+              '{"Modules": [{"Key": "net", "Dir": ".terraform/modules/net"}]}')
+        write(top / env / ".terraform" / "modules" / "net" / "main.tf", MODULE)
+        write(top / env / ".terraform" / "modules" / "net" / "bad.tf", "resource {\n")
+    reference = uncached(top)
+    assert [e.file for e in reference[1]] == ["a/.terraform/modules/net/bad.tf", "b/.terraform/modules/net/bad.tf"]
+    cold, _ = cached(top, cache)
+    warm, parsed = cached(top, cache)
+    assert cold == reference and warm == reference and parsed == set()
+    write(top / "b" / ".terraform" / "modules" / "modules.json", '{"Modules": []}')
+    edited, parsed = cached(top, cache)
+    assert edited == uncached(top) and parsed == {"b"}
+    assert [e.file for e in edited[1]] == ["a/.terraform/modules/net/bad.tf"]
+    assert any("not downloaded" in u.reason for u in edited[2])
