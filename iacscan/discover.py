@@ -122,9 +122,45 @@ def discover(root: Path, paths: list[Path], exclude: Sequence[str] = ()) -> Disc
 def _walk(root: Path, top: Path, tf_dirs: set[Path], docs: set[Path], found: Discovered) -> None:
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         current = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and _dir_ok(root, current / d, found))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and _dir_entry_ok(root, current, d, found))
         for name in sorted(filenames):
-            _classify(root, current / name, tf_dirs, docs, found)
+            if found.exclude or not _plain_file(current, name, tf_dirs, docs):
+                _classify(root, current / name, tf_dirs, docs, found)
+
+
+def _mode(directory: Path, name: str) -> int | None:
+    """The ``lstat`` mode of ``directory/name`` (None when it cannot be read)."""
+    try:
+        return os.lstat(os.path.join(directory, name)).st_mode
+    except OSError:
+        return None
+
+
+def _dir_entry_ok(root: Path, current: Path, name: str, found: Discovered) -> bool:
+    """``_dir_ok`` for ``current/name``, answered without building paths for a plain directory
+    when nothing is excluded."""
+    if not found.exclude:
+        mode = _mode(current, name)
+        if mode is not None and not stat.S_ISLNK(mode):
+            return True
+    return _dir_ok(root, current / name, found)
+
+
+def _plain_file(current: Path, name: str, tf_dirs: set[Path], docs: set[Path]) -> bool:
+    """``_classify`` for a regular file that is not a link (what nearly every file is), with one
+    ``lstat`` and no path built for it; False (nothing done) for anything else, which
+    ``_classify`` then judges. Only when there are no exclude patterns."""
+    mode = _mode(current, name)
+    if mode is None or stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return False
+    lower = name.lower()
+    if lower.endswith(TF_SUFFIXES):
+        tf_dirs.add(current)
+    elif lower.endswith(TFVARS_SUFFIXES):
+        pass
+    elif lower.endswith(DOC_SUFFIXES):
+        docs.add(current / name)
+    return True
 
 
 def excluded(root: Path, path: Path, patterns: Sequence[str]) -> bool:
@@ -204,6 +240,9 @@ def record(root: Path, found: Discovered, estate: Estate) -> None:
 
 def relative(root: Path, path: Path) -> str:
     """``path`` relative to ``root`` in POSIX form (the form every Location uses)."""
+    text, base = str(path), str(root)
+    if text.startswith(base) and text[len(base):len(base) + 1] == "/" and base != "/" and os.sep == "/":
+        return text[len(base) + 1:]  # what relative_to answers for a path below the root (both normalised)
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

@@ -32,22 +32,31 @@ class EnvironmentResolver:
         self.config = config
         self._token_env = {tok: env for env, toks in config.name_tokens.items() for tok in toks}
         self._values = {env.lower(): env for env in config.name_tokens}
+        # What a name, a tag value or a file path answers depends on them alone: estates repeat
+        # them (the same module in many directories), so each is worked out once.
+        self._by_text: dict[str, str | None] = {}
+        self._by_value: dict[str, str | None] = {}
+        self._by_path: dict[str, str | None] = {}
 
     def from_text(self, text: object) -> str | None:
         """The environment a name, value or path names by one of its tokens."""
         if not isinstance(text, str) or not text:
             return None
-        for token in tokens(text):
-            if token in self._token_env:
-                return self._token_env[token]
-        return None
+        if text in self._by_text:
+            return self._by_text[text]
+        found = next((self._token_env[t] for t in tokens(text) if t in self._token_env), None)
+        self._by_text[text] = found
+        return found
 
     def from_value(self, value: str) -> str | None:
         """A tag value such as ``Production`` or ``prod`` → its environment; others as given."""
+        if value in self._by_value:
+            return self._by_value[value]
         lowered = value.strip().lower()
-        if not lowered:
-            return None
-        return self._token_env.get(lowered) or self._values.get(lowered) or self.from_text(value) or lowered
+        found = (self._token_env.get(lowered) or self._values.get(lowered) or self.from_text(value) or lowered
+                 if lowered else None)
+        self._by_value[value] = found
+        return found
 
     def from_tags(self, tags: dict[str, str]) -> str | None:
         for key in self.config.tag_keys:
@@ -64,6 +73,8 @@ class EnvironmentResolver:
         names the VPC (by uid, by address — the uid without its scope — or by an alias
         such as the VPC's live ``vpc-…`` id), or whose ``account`` is the object's AWS
         account (live objects)."""
+        if not self.config.mapping:
+            return None
         names = {n for n in vpc_aliases if n}
         if isinstance(vpc, str) and vpc:
             names |= {vpc, vpc.split("#", 1)[-1]}
@@ -79,10 +90,12 @@ class EnvironmentResolver:
     def from_path(self, file: str) -> str | None:
         if not self.config.path_segments or not file:
             return None
-        for segment in reversed(file.split("/")[:-1]):
-            if segment.lower() in self._token_env:
-                return self._token_env[segment.lower()]
-        return None
+        if file in self._by_path:
+            return self._by_path[file]
+        found = next((self._token_env[s.lower()] for s in reversed(file.split("/")[:-1])
+                      if s.lower() in self._token_env), None)
+        self._by_path[file] = found
+        return found
 
     def resolve(
         self, *, file: str, vpc: object, tags: dict[str, str], names: Iterable[object], hint: str | None,
@@ -109,6 +122,10 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
     without a VPC of its own: the VPC of its subnets, when they agree).
     """
     resolver = EnvironmentResolver(config)
+    by_live_id: dict[str, Vpc] = {}
+    for vpc in estate.vpcs.values():
+        if vpc.live_id:
+            by_live_id.setdefault(vpc.live_id, vpc)  # the first, as a search in order finds
     for vpc in estate.vpcs.values():
         vpc.environment = resolver.resolve(
             file=vpc.location.file, vpc=vpc.uid, tags=vpc.tags, names=[vpc.address], hint=None,
@@ -119,7 +136,7 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
         vpc_ref = obj.vpc if isinstance(obj.vpc, str) and obj.vpc else None
         if vpc_ref is None and isinstance(obj, Workload):
             vpc_ref = _subnets_vpc(estate, obj.subnets)
-        known = _find_vpc(estate, vpc_ref)
+        known = _find_vpc(estate, vpc_ref, by_live_id)
         env = resolver.resolve(file=obj.location.file, vpc=vpc_ref, tags=obj.tags, names=names,
                                hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [],
                                account=account_of(obj.uid, obj.location.resource_id))
@@ -139,12 +156,15 @@ def account_of(uid: str, resource_id: str = "") -> str | None:
     return None
 
 
-def _find_vpc(estate: Estate, ref: object) -> Vpc | None:
-    """The model VPC a reference names, by uid or by live id."""
+def _find_vpc(estate: Estate, ref: object, by_live_id: dict[str, Vpc] | None = None) -> Vpc | None:
+    """The model VPC a reference names, by uid or by live id (``by_live_id``: the VPCs by live
+    id, the first of each, when the caller has them)."""
     if not isinstance(ref, str) or not ref:
         return None
     found = estate.vpcs.get(ref)
     if found is None:
+        if by_live_id is not None:
+            return by_live_id.get(ref)
         found = next((v for v in estate.vpcs.values() if v.live_id and v.live_id == ref), None)
     return found
 

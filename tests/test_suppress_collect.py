@@ -129,3 +129,50 @@ def test_within_answers_as_inside_does(tmp_path: Path) -> None:
                     "alias/../top.tf"]:
             path = root / rel
             assert within(path, path.is_symlink()) == inside(root, path), (root, rel)
+
+
+def test_discover_classifies_links_pipes_and_plain_files(tmp_path: Path) -> None:
+    from iacscan.discover import discover
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "out" / "x").mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "hidden.tf").write_text("", encoding="utf-8")
+    (tmp_path / "a" / "b" / "main.tf").write_text("", encoding="utf-8")
+    for name in ("t.json", "v.tfvars", "B.TF", "T.YAML", "x.template", "notes.txt"):
+        (tmp_path / "a" / name).write_text("", encoding="utf-8")
+    (tmp_path / "out" / "x" / "o.tf").write_text("", encoding="utf-8")
+    os.symlink("../out/x", tmp_path / "a" / "away")  # a directory link: listed, not walked
+    os.symlink("../out/x/none.tf", tmp_path / "a" / "dangle.tf")
+    os.symlink("a/b/main.tf", tmp_path / "link.tf")
+    os.symlink("loop.tf", tmp_path / "loop.tf")
+    os.mkfifo(tmp_path / "a" / "pipe.tf")
+    os.mkfifo(tmp_path / "a" / "pipe.yaml")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere.yaml"
+    elsewhere.write_text("", encoding="utf-8")
+    os.symlink(elsewhere, tmp_path / "a" / "host.yaml")  # a link leaving the root
+    found = discover(tmp_path, [tmp_path])
+
+    def rel(paths: list[Path]) -> list[str]:
+        return [p.relative_to(tmp_path).as_posix() for p in paths]
+
+    assert rel(found.terraform_dirs) == [".", "a", "a/b", "out/x"]
+    assert rel(found.documents) == ["a/T.YAML", "a/t.json", "a/x.template"]
+    assert rel(found.skipped_links) == ["a/host.yaml"]
+    assert [(p.relative_to(tmp_path).as_posix(), why) for p, why in found.unreadable] == [
+        ("loop.tf", "the file is a link that loops; not read"),
+        ("a/dangle.tf", "the file is a link whose target does not exist; not read"),
+        ("a/pipe.tf", "the file is a named pipe, not a regular file; not read")]
+    excluded = discover(tmp_path, [tmp_path], ["out", "*.template"])
+    assert rel(excluded.terraform_dirs) == [".", "a", "a/b"] and rel(excluded.documents) == ["a/T.YAML", "a/t.json"]
+
+
+def test_relative_paths() -> None:
+    from iacscan.discover import relative
+
+    root = Path("/scan/root")
+    assert relative(root, root / "envs" / "prod" / "main.tf") == "envs/prod/main.tf"
+    assert relative(root, root) == "."
+    assert relative(root, Path("/scan/rootless/main.tf")) == "/scan/rootless/main.tf"
+    assert relative(Path("/"), Path("/a/b.tf")) == "a/b.tf"
+    assert relative(Path("rel"), Path("rel/x/y.tf")) == "x/y.tf"
