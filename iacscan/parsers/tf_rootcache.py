@@ -65,28 +65,37 @@ class Fingerprints:
         self.root = root
         self.size_limit = limits.current().file_size
         self.memo: dict[str, str] = {}
+        self.keys: dict[Path, str] = {}
+        self.paths: dict[str, Path] = {}
 
     def key(self, path: Path) -> str:
         """``path`` relative to the scan root, as ``_norm(root / key)`` gives it back."""
-        return os.path.relpath(path, self.root).replace(os.sep, "/")
+        found = self.keys.get(path)
+        if found is None:
+            found = self.keys[path] = os.path.relpath(path, self.root).replace(os.sep, "/")
+            self.paths.setdefault(found, path)
+        return found
 
     def path(self, key: str) -> Path:
-        return _norm(self.root / key)
+        found = self.paths.get(key)
+        if found is None:
+            found = self.paths[key] = _norm(self.root / key)
+        return found
 
-    def dep(self, dep: str) -> str:
+    def dep(self, dep: str, path: Path | None = None) -> str:
         """Fingerprint of a dependency written ``d<key>`` (directory) or ``f<key>`` (file)."""
         found = self.memo.get(dep)
         if found is None:
-            path = self.path(dep[1:])
-            found = self.memo[dep] = _dir_print(path, self.size_limit) if dep[:1] == "d" else \
-                _file_print(path, self.size_limit)
+            where = self.path(dep[1:]) if path is None else path
+            found = self.memo[dep] = _dir_print(where, self.size_limit) if dep[:1] == "d" else \
+                _file_print(where, self.size_limit)
         return found
 
     def dir(self, path: Path) -> str:
-        return self.dep("d" + self.key(path))
+        return self.dep("d" + self.key(path), path)
 
     def file(self, path: Path) -> str:
-        return self.dep("f" + self.key(path))
+        return self.dep("f" + self.key(path), path)
 
 
 def _digest(data: bytes) -> bytes:
