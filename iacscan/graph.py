@@ -103,18 +103,25 @@ class EstateGraph:
     @cached_property
     def _members(self) -> dict[str, list[Workload]]:
         members: dict[str, list[Workload]] = defaultdict(list)
-        for workload in self.estate.workloads.values():
-            for group in self.groups_of(workload):
-                members[group.uid].append(workload)
+        known: dict[tuple[object, ...], list[SecurityGroup]] = {}  # workloads repeat the same references
+        with gc_paused():
+            for workload in self.estate.workloads.values():
+                refs = tuple(workload.groups)
+                groups = known.get(refs)
+                if groups is None:
+                    groups = known[refs] = self.groups_of(workload)
+                for group in groups:
+                    members[group.uid].append(workload)
         return members
 
     @cached_property
     def _referrers(self) -> dict[str, set[str]]:
         """Group uid → uids of the groups whose rules name it (the ``references`` edges)."""
         referrers: dict[str, set[str]] = defaultdict(set)
-        for uid, group in self.estate.groups.items():
-            for peer_uid in self._peer_groups(group):
-                referrers[peer_uid].add(uid)
+        with gc_paused():
+            for uid, group in self.estate.groups.items():
+                for peer_uid in self._peer_groups(group):
+                    referrers[peer_uid].add(uid)
         return referrers
 
     def members(self, group_uid: str) -> list[Workload]:

@@ -20,6 +20,7 @@ from iacscan.model import Tier, Workload
 from iacscan.net import ALL_PORTS, Intervals, Traffic
 from iacscan.reach import INTERNET, Reachability, Sig
 from iacscan.reach_exposure import CONFIRMED
+from iacscan.reach_gc import gc_paused
 
 _ORDER = ("tcp", "udp", "icmp", "icmpv6")
 
@@ -49,6 +50,14 @@ def bfs(
 
     ``hop(dst, traffic)``, when given, narrows the traffic of each hop (an empty result
     drops the hop)."""
+    with gc_paused():  # flows and receivers computed here are kept for the next searches
+        return _bfs(reach, starts, first_hops, expand, hop)
+
+
+def _bfs(
+    reach: Reachability, starts: Iterable[int], first_hops: Iterable[tuple[int, Traffic]],
+    expand: Callable[[Sig], bool], hop: Callable[[Sig, Traffic], Traffic] | None,
+) -> dict[int, Node]:
     nodes: dict[int, Node] = {}
     queue: deque[int] = deque()
     pools, pool_of = _pools(reach)
