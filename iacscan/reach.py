@@ -34,12 +34,13 @@ from iacscan.net import AddressSet, Intervals, Traffic
 from iacscan.reach_gc import gc_paused
 from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
 from iacscan.reach_groups import (
-    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, internet_traffic, traffic_mask,
-    union_all,
+    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, internet_traffic,
+    traffic_mask, union_all,
 )
 
 INTERNET = "internet"
 Summary = tuple[Traffic, Traffic, int, int, Traffic]  # out_anyone, in_anyone, in_mask, out_mask, in_internet
+GroupsSummary = tuple[Traffic, Traffic, Traffic, int, Traffic]  # out_anyone, in_anyone, in_total, out_mask, internet
 
 
 @dataclass
@@ -155,6 +156,7 @@ class Reachability:
     def _build_sigs(self) -> None:
         index: dict[tuple[object, ...], Sig] = {}
         summaries: dict[tuple[object, ...], Summary] = {}  # only needed while building
+        by_groups: dict[tuple[str, ...], GroupsSummary] = {}
         for workload in sorted(self.estate.workloads.values(), key=lambda w: (w.address, w.uid)):
             groups, unknown = self._groups_for(workload)
             akey, addrs = self.network.addresses(workload)
@@ -167,34 +169,49 @@ class Reachability:
             if sig is None:
                 sig = Sig(len(self.sigs), groups, akey, addrs, exposure, workload.environment, workload.tier,
                           restrict, groups_unknown=unknown)
-                self._summarise(sig, workload, summaries)
+                self._summarise(sig, workload, summaries, by_groups)
                 index[key] = sig
                 self.sigs.append(sig)
             sig.workloads.append(workload)
             self.sig_of[workload.uid] = sig.id
 
-    def _summarise(self, sig: Sig, workload: Workload, summaries: dict[tuple[object, ...], Summary]) -> None:
+    def _summarise(self, sig: Sig, workload: Workload, summaries: dict[tuple[object, ...], Summary],
+                   by_groups: dict[tuple[str, ...], GroupsSummary]) -> None:
         key = (sig.groups, tuple(sorted(workload.ports)), tuple(str(s) for s in workload.subnets))
         found = summaries.get(key)
         if found is None:
-            self._summarise_new(sig, workload)
+            self._summarise_new(sig, workload, by_groups)
             summaries[key] = (sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet)
         else:
             sig.out_anyone, sig.in_anyone, sig.in_mask, sig.out_mask, sig.in_internet = found
 
-    def _summarise_new(self, sig: Sig, workload: Workload) -> None:
-        views = [self.views[g] for g in sig.groups]
-        sig.out_anyone = union_all(v.egress.anyone for v in views)
-        sig.in_anyone = union_all(v.ingress.anyone for v in views)
-        total = union_all(v.ingress.total for v in views)
+    def _summarise_new(self, sig: Sig, workload: Workload, by_groups: dict[tuple[str, ...], GroupsSummary]) -> None:
+        sig.out_anyone, sig.in_anyone, total, sig.out_mask, internet = self._groups_summary(sig.groups, by_groups)
         sig.in_mask = traffic_mask(total if sig.restrict is None else total.intersection(sig.restrict))
-        sig.out_mask = traffic_mask(union_all(v.egress.total for v in views))
-        entries = [e for v in views for e in v.ingress.entries]
-        internet = internet_traffic(entries)
         if internet and sig.restrict is not None:
             internet = internet.intersection(sig.restrict)
         acl = self.network.nacl_internet_ingress(workload) if internet else None
         sig.in_internet = internet.intersection(acl) if acl is not None else internet
+
+    def _groups_summary(self, groups: tuple[str, ...],
+                        by_groups: dict[tuple[str, ...], GroupsSummary]) -> GroupsSummary:
+        """What a set of groups admits whatever the workload: (egress to anyone, ingress
+        from anyone, all ingress, mask of all egress, ingress from the internet)."""
+        found = by_groups.get(groups)
+        if found is not None:
+            return found
+        views = [self.views[g] for g in groups]
+        if len(views) == 1:  # the union of one is itself
+            view = views[0]
+            found = (view.egress.anyone, view.ingress.anyone, view.ingress.total, traffic_mask(view.egress.total),
+                     view.ingress.internet)
+        else:
+            entries = [e for v in views for e in v.ingress.entries]
+            found = (union_all(v.egress.anyone for v in views), union_all(v.ingress.anyone for v in views),
+                     union_all(v.ingress.total for v in views), traffic_mask(union_all(v.egress.total for v in views)),
+                     internet_traffic(entries))
+        by_groups[groups] = found
+        return found
 
     # ------------------------------------------------------------ flows
 
