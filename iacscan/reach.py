@@ -104,9 +104,11 @@ class Reachability:
         """Who carries which group, who names which group in ingress, who sits at which
         addresses, who admits anyone: the indexes candidates come from."""
         self.members: dict[str, list[int]] = defaultdict(list)
+        self.members_in_mask: dict[str, int] = defaultdict(int)  # what the members' ingress admits, coarsely
         for sig in self.sigs:
             for uid in sig.groups:
                 self.members[uid].append(sig.id)
+                self.members_in_mask[uid] |= sig.in_mask
         self.ingress_refs: dict[str, list[str]] = defaultdict(list)
         for uid, view in self.views.items():
             for peer in view.ingress.groups:
@@ -160,7 +162,7 @@ class Reachability:
         for workload in sorted(self.estate.workloads.values(), key=lambda w: (w.address, w.uid)):
             groups, unknown = self._groups_for(workload)
             akey, addrs = self.network.addresses(workload)
-            exposure = self.network.exposure(workload).state
+            exposure = self.network.exposure_state(workload)
             restrict = listening(workload.ports)
             subnets = tuple(str(s) for s in workload.subnets)
             key = (groups, akey, exposure, workload.environment, workload.tier, tuple(sorted(workload.ports)),
@@ -333,13 +335,21 @@ class Reachability:
                 mask = traffic_mask(traffic)
                 for akey in self.touching(addresses):
                     akey_masks[akey] |= mask
+        reach_mask = any_mask
+        for mask in (*group_masks.values(), *akey_masks.values()):
+            reach_mask |= mask
+        if not reach_mask:
+            return []
+        held = self.members_in_mask  # a group's members admit nothing of reach_mask: none passes below
         candidates: set[int] = set()
         for g in src.groups:
             for h in self.ingress_refs.get(g, ()):
-                candidates.update(self.members.get(h, ()))
+                if held.get(h, 0) & reach_mask:
+                    candidates.update(self.members.get(h, ()))
         if src.akey is not None:
             for h in self.ingress_cidr_index.get(src.akey, ()):
-                candidates.update(self.members.get(h, ()))
+                if held.get(h, 0) & reach_mask:
+                    candidates.update(self.members.get(h, ()))
         for h in group_masks:
             candidates.update(self.open_members.get(h, ()))
         for akey in akey_masks:

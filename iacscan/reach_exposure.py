@@ -66,6 +66,7 @@ class Network:
                 self.default_acl[acl.vpc] = acl
         self._acl_cache: dict[str, Traffic | None] = {}
         self._addr_cache: dict[tuple[object, ...], tuple[object, AddressSet | None]] = {}
+        self._state_cache: dict[tuple[object, ...], str] = {}
 
     # -------------------------------------------------------------- addresses
 
@@ -125,6 +126,15 @@ class Network:
                 if route.target_kind == "unknown":
                     unsure = True
         return None if unsure else False
+
+    def exposure_state(self, workload: Workload) -> str:
+        """``exposure(workload).state``, remembered per public flag and subnets (the
+        state depends on nothing else)."""
+        key = (workload.public, tuple(workload.subnets))
+        found = self._state_cache.get(key)
+        if found is None:
+            found = self._state_cache[key] = self.exposure(workload).state
+        return found
 
     def exposure(self, workload: Workload) -> Exposure:
         """Whether the internet can address the workload (see the module docs)."""
