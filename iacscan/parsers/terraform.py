@@ -12,6 +12,9 @@ Supported: variables, locals, outputs, string templates and expressions (``hcl_e
 references to stated resource attributes. Not supported: provider schemas (computed
 attributes are ``ResourceRef``), override files (``*_override.tf`` are read as ordinary
 files, a duplicate declaration keeps the first), variable type conversion and validation.
+
+With an on-disk parse cache (and not ``--jobs 1``) unchanged directories are not parsed and
+unchanged roots not evaluated again: ``tf_rootcache`` replays what they added last time.
 """
 from __future__ import annotations
 

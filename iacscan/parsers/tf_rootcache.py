@@ -201,12 +201,14 @@ class Trace:
                            ModuleMark(dep[1:], list(module.errors))))
 
     def absent(self, path: Path) -> None:
-        self.deps.setdefault("d" + self.prints.key(path), None)
+        dep = "d" + self.prints.key(path)
+        self.deps.setdefault(dep, None)
+        self.prints.dep(dep, path)  # now, not after the evaluation (it may appear meanwhile)
 
     def file(self, path: Path) -> None:
         dep = "f" + self.prints.key(path)
         self.deps.setdefault(dep, None)
-        self.prints.dep(dep)  # before it is read
+        self.prints.dep(dep, path)  # before it is read
 
     def result(self) -> RootResult | None:
         """What the root added, or None when it must not be cached."""
