@@ -91,9 +91,20 @@ class EstateGraph:
 
     def groups_of(self, workload: Workload) -> list[SecurityGroup]:
         """The groups a workload carries that the model knows (unknown refs are skipped)."""
+        refs = tuple(workload.groups)
+        found = self._groups_of.get(refs)  # workloads repeat the same references
+        if found is None:
+            found = self._groups_of[refs] = self._resolve_groups(refs)
+        return list(found)
+
+    @cached_property
+    def _groups_of(self) -> dict[tuple[object, ...], list[SecurityGroup]]:
+        return {}
+
+    def _resolve_groups(self, refs: tuple[object, ...]) -> list[SecurityGroup]:
         out: list[SecurityGroup] = []
-        for ref in workload.groups:
-            if isinstance(ref, Unknown):
+        for ref in refs:
+            if isinstance(ref, Unknown) or not isinstance(ref, str):
                 continue
             group = self._find_group(ref)
             if group is not None and not any(o is group or (o.uid == group.uid and o == group) for o in out):
@@ -103,14 +114,9 @@ class EstateGraph:
     @cached_property
     def _members(self) -> dict[str, list[Workload]]:
         members: dict[str, list[Workload]] = defaultdict(list)
-        known: dict[tuple[object, ...], list[SecurityGroup]] = {}  # workloads repeat the same references
         with gc_paused():
             for workload in self.estate.workloads.values():
-                refs = tuple(workload.groups)
-                groups = known.get(refs)
-                if groups is None:
-                    groups = known[refs] = self.groups_of(workload)
-                for group in groups:
+                for group in self.groups_of(workload):
                     members[group.uid].append(workload)
         return members
 

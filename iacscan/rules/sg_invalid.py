@@ -35,8 +35,30 @@ def _port_problems(protocol: str, lo: int | None, hi: int | None) -> list[tuple[
     return []
 
 
+_PLAIN = (int, type(None))
+_SETTINGS: dict[tuple[object, object, object], list[tuple[str, str]]] = {}
+
+
 def problems(item: Rule) -> list[tuple[str, str]]:
     """(code, explanation) for each way the rule is invalid; Unknown values are not judged."""
+    proto, lo, hi = item.protocol, item.from_port, item.to_port
+    if type(proto) is str and type(lo) in _PLAIN and type(hi) in _PLAIN:
+        key = (proto, lo, hi)  # protocol and ports are judged by value: remember them
+        found = _SETTINGS.get(key)
+        if found is None:
+            found = _setting_problems(item)
+            if len(_SETTINGS) < 100_000:
+                _SETTINGS[key] = found
+        out = list(found)
+    else:
+        out = _setting_problems(item)
+    if item.peer.kind is PeerKind.CIDR and net.parse_cidr(item.peer.value) is None:
+        out.append(("cidr", f"{item.peer.value!r} is not a valid CIDR block"))
+    return out
+
+
+def _setting_problems(item: Rule) -> list[tuple[str, str]]:
+    """The protocol and port part of ``problems``."""
     out: list[tuple[str, str]] = []
     if not is_unknown(item.protocol):
         protocol = str(item.protocol)
@@ -45,8 +67,6 @@ def problems(item: Rule) -> list[tuple[str, str]]:
                         "(tcp, udp, icmp, icmpv6, -1/all or a number 0-255)"))
         elif not (is_unknown(item.from_port) or is_unknown(item.to_port)):
             out.extend(_port_problems(protocol, item.from_port, item.to_port))  # type: ignore[arg-type]
-    if item.peer.kind is PeerKind.CIDR and net.parse_cidr(item.peer.value) is None:
-        out.append(("cidr", f"{item.peer.value!r} is not a valid CIDR block"))
     return out
 
 

@@ -28,14 +28,18 @@ def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
     """(shadowed rule, a rule that covers it), each shadowed rule once. Of two identical
     rules only the later one (by file, line, position) is shadowed."""
     entries: list[tuple[int, Rule, net.Traffic]] = []
+    buckets: dict[tuple[object, object], list[tuple[int, Rule, net.Traffic]]] = {}
     for index, candidate in enumerate(group.rules):
         traffic = traffic_of(candidate)
         if traffic:
-            entries.append((index, candidate, traffic))
+            entry = (index, candidate, traffic)
+            entries.append(entry)
+            # only rules of the same direction and kind of peer can cover each other
+            buckets.setdefault((id(candidate.direction), id(candidate.peer.kind)), []).append(entry)
     for i, item, traffic in entries:
-        for j, other, other_traffic in entries:
-            if i == j or other.direction is not item.direction or other.peer.kind is not item.peer.kind:
-                continue  # peer_covers needs the same kind of peer
+        for j, other, other_traffic in buckets[(id(item.direction), id(item.peer.kind))]:
+            if i == j:
+                continue
             if not (other_traffic.covers(traffic) and peer_covers(other.peer, item.peer)):
                 continue
             mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)
