@@ -65,12 +65,16 @@ class Within:
 
     def __call__(self, path: Path, link: bool) -> bool:
         """True when ``path`` (``link``: whether it is a link itself) lies inside the root."""
-        name = path.name
+        return self.text(str(path), link)
+
+    def text(self, path: str, link: bool) -> bool:
+        """``self(Path(path), link)`` for the text of a path as ``Path`` writes it (tidy)."""
+        directory, name = os.path.split(path)
         if self._real is None or link or name in ("", ".", ".."):
-            return inside(self.root, path)
-        real_dir = self._resolve_dir(str(path.parent))
+            return inside(self.root, Path(path))
+        real_dir = self._resolve_dir(directory or ".")
         if real_dir is None:
-            return inside(self.root, path)
+            return inside(self.root, Path(path))
         real = real_dir.rstrip("/") + "/" + name
         return real == self._real or real.startswith(self._prefix)
 

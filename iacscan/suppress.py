@@ -123,12 +123,14 @@ def _collect(estate: Estate) -> list[Suppression]:
     root = Path(estate.root)
     within = Within(root)
     limit = current().file_size
+    base = str(root)
+    prefix = "" if base == "." else base if base.endswith("/") else base + "/"
     found: list[Suppression] = []
     for rel in sorted(set(estate.files)):
         lower = rel.lower()
         if not (lower.endswith(_HCL_SUFFIX) or lower.endswith(_CFN_SUFFIXES)):
             continue
-        path = root / rel
+        path = prefix + rel if _plain_relative(rel) else str(root / rel)  # the text of root / rel
         try:
             stat = os.lstat(path)
             link = S_ISLNK(stat.st_mode)
@@ -136,10 +138,16 @@ def _collect(estate: Estate) -> list[Suppression]:
                 stat = os.stat(path)
         except OSError:
             continue
-        if not S_ISREG(stat.st_mode) or stat.st_size > limit or not within(path, link):
+        if not S_ISREG(stat.st_mode) or stat.st_size > limit or not within.text(path, link):
             continue  # pipes, files over the size limit, links leaving the root: never read
-        found.extend(_file_suppressions(str(path), rel, stat.st_mtime_ns, stat.st_size))
+        found.extend(_file_suppressions(path, rel, stat.st_mtime_ns, stat.st_size))
     return found
+
+
+def _plain_relative(rel: str) -> bool:
+    """True when ``str(root / rel)`` is ``root`` + "/" + ``rel`` (nothing for ``Path`` to tidy)."""
+    return bool(rel) and rel != "." and not rel.startswith(("/", "./")) and not rel.endswith(("/", "/.")) \
+        and "//" not in rel and "/./" not in rel
 
 
 @lru_cache(maxsize=4096)

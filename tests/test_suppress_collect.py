@@ -129,6 +129,17 @@ def test_within_answers_as_inside_does(tmp_path: Path) -> None:
                     "alias/../top.tf"]:
             path = root / rel
             assert within(path, path.is_symlink()) == inside(root, path), (root, rel)
+            assert within.text(str(path), path.is_symlink()) == inside(root, path), (root, rel)
+
+
+def test_collect_with_a_relative_root_and_untidy_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(SG.format(comment='# iacscan:ignore SG101 reason="x"'), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for root, files in ((".", ["m/main.tf"]), ("m", ["main.tf"]), (str(tmp_path), ["m//main.tf", "./m/main.tf"])):
+        found = suppress.collect(Estate(root=root, files=files))
+        assert [(s.line, s.rule_ids) for s in found] == [(4, ("SG101",))] * len(files), (root, files)
+        assert {s.file for s in found} == set(files)
 
 
 def test_discover_classifies_links_pipes_and_plain_files(tmp_path: Path) -> None:
