@@ -168,3 +168,21 @@ def test_an_unusable_cache_directory_changes_nothing(tree: Path, tmp_path: Path)
     assert parse_documents(tree, documents(tree), None, blocker / "cache") == \
         parse_documents(tree, documents(tree), None)
     assert isinstance(parse_documents(tree, [], None, blocker), Estate)
+
+
+def test_a_scan_with_a_cache_directory_keeps_and_reuses_template_models(tmp_path: Path) -> None:
+    from iacscan.scan import ScanOptions
+    from tests.helpers import hits, rule_fixture, scan_path
+
+    root = tmp_path / "sg101"
+    shutil.copytree(rule_fixture("SG101", "cloudformation"), root)
+    expected = {("SG101", "FailSsh", "fail.yaml", 9), ("SG101", "FailRdpIngress", "fail.yaml", 29),
+                ("SG101", "FailPostgres", "fail.yaml", 24)}
+    plain = scan_path(root)
+    cold = scan_path(root, options=ScanOptions(cache_dir=tmp_path / "cache"))
+    assert len(entries(tmp_path / "cache")) == 2  # fail.yaml and pass.yaml
+    warm = scan_path(root, options=ScanOptions(cache_dir=tmp_path / "cache"))
+    for result in (plain, cold, warm):
+        assert hits(result, "SG101") == expected
+    assert [f.fingerprint for f in warm.findings] == [f.fingerprint for f in plain.findings]
+    assert warm.estate == plain.estate
