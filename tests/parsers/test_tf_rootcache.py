@@ -251,3 +251,31 @@ def test_downloaded_modules_report_their_errors_once_and_follow_modules_json(tmp
     assert edited == uncached(top) and parsed == {"b"}
     assert [e.file for e in edited[1]] == ["a/.terraform/modules/net/bad.tf"]
     assert any("not downloaded" in u.reason for u in edited[2])
+
+
+def test_a_root_that_hit_a_limit_is_not_cached(tmp_path: Path) -> None:
+    from iacscan.limits import Limits, using
+
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    write(top / "modules" / "sg" / "big.tf", "# padding\n" * 200)
+    with using(Limits(file_size=1000)):
+        reference = uncached(top)
+        assert [(e.file, "limit file-size=1000B" in e.message) for e in reference[1]] == [("modules/sg/big.tf", True)]
+        cold, _ = cached(top, cache)
+        warm, parsed = cached(top, cache)
+    assert cold == reference and warm == reference
+    assert parsed == {"envs/prod", "envs/dev", "modules/sg"}  # evaluated again, nothing replayed
+    assert not list((cache / "tfroots").glob("*/*"))
+    again, parsed = cached(top, cache)  # the default limits: a different tag, the file is read
+    assert again == uncached(top) and again[1] == []
+
+
+def test_a_linked_file_is_never_trusted(tmp_path: Path) -> None:
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    write(top / "shared" / "extra.tf", 'resource "aws_vpc" "linked" {\n  cidr_block = "10.9.0.0/16"\n}\n')
+    (top / "envs" / "prod" / "linked.tf").symlink_to(top / "shared" / "extra.tf")
+    cached(top, cache)
+    (top / "shared" / "extra.tf").write_text('resource "aws_vpc" "relinked" {\n  cidr_block = "10.9.0.0/16"\n}\n')
+    warm, parsed = cached(top, cache)
+    assert warm == uncached(top) and "envs/prod" in parsed and "envs/dev" not in parsed
+    assert "envs/prod#aws_vpc.relinked" in {i.uid for i in warm[0]}
