@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from iacscan.model import Estate, PeerKind, Rule, SecurityGroup, Unknown, Workload
-from iacscan.reach_gc import gc_paused
+from iacscan.gcpause import gc_paused
 
 if TYPE_CHECKING:
     import networkx as nx

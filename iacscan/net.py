@@ -282,7 +282,7 @@ V4_ALL = Intervals(((0, 2**32 - 1),))
 V6_ALL = Intervals(((0, 2**128 - 1),))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     """The network ``text`` names (host bits allowed), or None when it is not a CIDR."""
     try:
@@ -291,6 +291,7 @@ def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | Non
         return None
 
 
+@lru_cache(maxsize=65536)
 def normalize_cidr(text: str) -> str | None:
     """``10.0.0.1/8`` → ``10.0.0.0/8``; a bare address gets /32 or /128; None if invalid."""
     net = parse_cidr(text)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from iacscan.model import Direction, Estate, Tier, Workload
 from iacscan.net import AddressSet, Intervals, Traffic
-from iacscan.reach_gc import gc_paused
+from iacscan.gcpause import gc_paused
 from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
 from iacscan.reach_groups import (
     NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, internet_traffic,

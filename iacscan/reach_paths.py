@@ -20,7 +20,7 @@ from iacscan.model import Tier, Workload
 from iacscan.net import ALL_PORTS, Intervals, Traffic
 from iacscan.reach import INTERNET, Reachability, Sig
 from iacscan.reach_exposure import CONFIRMED
-from iacscan.reach_gc import gc_paused
+from iacscan.gcpause import gc_paused
 
 _ORDER = ("tcp", "udp", "icmp", "icmpv6")
 

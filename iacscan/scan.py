@@ -10,6 +10,7 @@ from iacscan import suppress
 from iacscan.discover import discover, record, relative
 from iacscan.environments import assign_environments
 from iacscan.findings import Finding
+from iacscan.gcpause import gc_paused
 from iacscan.graph import EstateGraph
 from iacscan.model import Estate, Location
 from iacscan.rules.base import Context, iter_rules
@@ -124,5 +125,6 @@ def _internal_error(ctx: Context, rule_id: str) -> Finding:
 
 def scan(root: Path, paths: list[Path], ruleset: Ruleset, options: ScanOptions | None = None) -> ScanResult:
     """Scan ``paths`` (relative locations are reported against ``root``)."""
-    estate = load_estate(root, paths, options or ScanOptions())
-    return run_rules(estate, ruleset)
+    with gc_paused():  # see iacscan.gcpause: the collector would spend a third of a large scan
+        estate = load_estate(root, paths, options or ScanOptions())
+        return run_rules(estate, ruleset)

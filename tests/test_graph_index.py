@@ -6,7 +6,7 @@ import gc
 
 from iacscan.graph import EstateGraph
 from iacscan.model import Direction, Estate, Location, Peer, PeerKind, Rule, SecurityGroup, Tier, Workload
-from iacscan.reach_gc import gc_paused
+from iacscan.gcpause import gc_paused
 from iacscan.rules._sg_exposure import internet_exposure
 from tests.helpers import FIXTURES, scan_path
 

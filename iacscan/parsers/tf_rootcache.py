@@ -29,18 +29,16 @@ force. The result of a scan is the same, in the same order, as without this cach
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from iacscan import limits
 from iacscan.cache import DiskParseCache, EntryStore, parser_tag
+from iacscan.gcpause import gc_paused
 from iacscan.model import ParseError
 from iacscan.parsers import tf_rootcodec
 from iacscan.parsers.terraform import Loader, _norm, local_sources, roots_among
@@ -320,7 +318,7 @@ def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: 
     roots = roots_among(given, lambda directory: sources[directory])
     stored: dict[Path, RootResult | None] = {}
     stale: dict[Path, None] = {}
-    with _gc_paused():  # decoding builds ~1M containers: collecting them while they all live is waste
+    with gc_paused():  # decoding builds ~1M containers: collecting them while they all live is waste
         for directory in roots:
             result, deps = store.read_root(_root_key(prints, directory, var_key), prints) if cacheable else (None, [])
             stored[directory] = result
@@ -342,17 +340,6 @@ def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: 
         if body is not None:
             store.roots.write_body(_root_key(prints, directory, var_key), body)
     store.write_manifest(records)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _root_key(prints: Fingerprints, directory: Path, var_key: str) -> str:
