@@ -23,19 +23,18 @@ import importlib.util
 import json
 import os
 import re
-import stat
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from iacscan import __version__
+from iacscan.cache_store import MAX_AGE, checked_body, entry_bytes, prune, touch, usable_dir, write_atomic
 from iacscan.parsers.tf_files import Block
+
+__all__ = ["MAX_AGE", "DiskParseCache", "default_dir", "parser_tag", "prune"]
 
 #: Bump when the entry layout changes.
 FORMAT = 1
 ENV_DIR = "IACSCAN_CACHE_DIR"
-_MAGIC = "iacscan-parse-cache"
 
 Key = tuple[bool, bytes]
 
@@ -94,7 +93,7 @@ class DiskParseCache(dict[Key, list[Block]]):
         super().__init__()
         self.directory = Path(directory)
         self.tag = parser_tag(version)
-        self.usable = _usable_dir(self.directory)
+        self.usable = usable_dir(self.directory)
         if self.usable:
             prune(self.directory)
         self.hits = self.misses = self.writes = 0
@@ -143,7 +142,7 @@ class DiskParseCache(dict[Key, list[Block]]):
             self.misses += 1
             return None
         self.hits += 1
-        _touch(self.entry_path(key))  # the modification time says when an entry was last used
+        touch(self.entry_path(key))  # the modification time says when an entry was last used
         super().__setitem__(key, blocks)
         return blocks
 
@@ -154,72 +153,8 @@ class DiskParseCache(dict[Key, list[Block]]):
         data = encode_entry(blocks, name)
         if data is None:
             return
-        if _write_atomic(self.entry_path(key), data):
+        if write_atomic(self.entry_path(key), data):
             self.writes += 1
-
-
-#: Entries not used for this long are deleted (checked at most once a day).
-MAX_AGE = 30 * 24 * 3600
-_PRUNE_EVERY = 24 * 3600
-_MARKER = "last-prune"
-
-
-def prune(directory: Path, now: float | None = None) -> int:
-    """Delete entries unused for ``MAX_AGE`` (and stale temporary files), at most once a day.
-
-    Entries of other versions are never read again, and every edit of a file leaves its old
-    entry behind; this keeps the directory from growing without end. Returns the count deleted.
-    """
-    now = time.time() if now is None else now
-    marker = directory / _MARKER
-    try:
-        if now - marker.stat().st_mtime < _PRUNE_EVERY:
-            return 0
-    except OSError:
-        pass
-    try:
-        marker.touch()
-        os.utime(marker, (now, now))
-    except OSError:
-        return 0
-    removed = 0
-    for path in directory.glob("*/*/*"):  # <kind>/<2 hex>/<entry> for every kind of entry
-        try:
-            age = now - path.stat().st_mtime
-            if age > MAX_AGE or (path.name.startswith(".tmp-") and age > 3600):
-                path.unlink()
-                removed += 1
-        except OSError:
-            continue
-    return removed
-
-
-def _touch(path: Path) -> None:
-    try:
-        os.utime(path)
-    except OSError:
-        pass
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _usable_dir(directory: Path) -> bool:
-    """Create the directory (private) if needed; refuse one that other users may write to."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        info = directory.stat()
-    except OSError:
-        return False
-    if not stat.S_ISDIR(info.st_mode):
-        return False
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
-        return False
-    return True
 
 
 # --- entry format -------------------------------------------------------------------------
@@ -236,13 +171,12 @@ def encode_entry(blocks: list[Block], name: str) -> bytes | None:
         return None
     if decode_body(body) != blocks:  # e.g. tuples or odd types in the values: do not cache
         return None
-    header = json.dumps({"magic": _MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
-    return header.encode() + b"\n" + body
+    return entry_bytes(name, body)
 
 
 def decode_entry(raw: bytes, name: str) -> list[Block] | None:
     """The blocks of an entry, or None when it is not exactly what ``name`` should hold."""
-    body = _checked_body(raw, name)
+    body = checked_body(raw, name)
     return None if body is None else decode_body(body)
 
 
@@ -287,140 +221,3 @@ def _is_int(value: Any) -> bool:
 def _check(condition: bool) -> None:
     if not condition:
         raise TypeError("malformed cache entry")
-
-
-# --- entries of other kinds -----------------------------------------------------------------
-
-
-class EntryStore:
-    """JSON entries of one kind (a subdirectory of the cache directory), same safety as the parse cache.
-
-    Later stages (evaluated Terraform root modules, CloudFormation models) keep their results
-    here. ``key`` is whatever identifies the input (e.g. the hashes of every file a root module
-    read); the entry's name hashes it with ``tag`` (versions and parser source, see
-    ``parser_tag``) and ``kind``. An entry is line 1 a header (magic, name, SHA-256 of the body),
-    line 2 the JSON body; ``read`` returns None for anything else, never raises for a disk or
-    content problem, and ``write`` is atomic and silent on failure. The caller checks the types
-    of what ``read`` returns (a decoded entry is untrusted data, not code).
-    """
-
-    def __init__(self, directory: Path, kind: str, tag: str | None = None) -> None:
-        self.directory = Path(directory)
-        self.kind = kind
-        self.tag = parser_tag() if tag is None else tag
-        self.usable = _usable_dir(self.directory)
-        if self.usable:
-            prune(self.directory)
-        self.hits = self.misses = self.writes = 0
-
-    def name(self, key: str | bytes) -> str:
-        """The entry's file name: a hash of the tag, the kind and the key."""
-        basis = hashlib.sha256(self.tag.encode())
-        basis.update(b"\0" + self.kind.encode() + b"\0")
-        basis.update(key if isinstance(key, bytes) else key.encode("utf-8", "surrogatepass"))
-        return basis.hexdigest()
-
-    def path(self, key: str | bytes) -> Path:
-        name = self.name(key)
-        return self.directory / self.kind / name[:2] / name
-
-    def read(self, key: str | bytes) -> Any:
-        """The decoded body stored under ``key``, or None (missing, corrupt, foreign, unusable)."""
-        if not self.usable:
-            return None
-        path = self.path(key)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        body = _checked_body(raw, self.name(key))
-        try:
-            data = None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
-        except (ValueError, UnicodeError, RecursionError):
-            data = None
-        if data is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        _touch(path)
-        return data
-
-    def write(self, key: str | bytes, data: Any) -> bool:
-        """Store ``data`` (plain JSON values) under ``key``; False when it could not be written."""
-        if not self.usable:
-            return False
-        try:
-            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False,
-                              allow_nan=False).encode("utf-8", "surrogatepass")
-        except (TypeError, ValueError, RecursionError):
-            return False
-        name = self.name(key)
-        header = json.dumps({"magic": _MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
-        if _write_atomic(self.path(key), header.encode() + b"\n" + body):
-            self.writes += 1
-            return True
-        return False
-
-    def read_body(self, key: str | bytes) -> bytes | None:
-        """The checked body bytes stored under ``key`` (for callers with their own JSON decoding,
-        e.g. an ``object_hook``), or None; same checks and accounting as ``read``."""
-        if not self.usable:
-            return None
-        path = self.path(key)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        body = _checked_body(raw, self.name(key))
-        if body is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        _touch(path)
-        return body
-
-    def write_body(self, key: str | bytes, body: bytes) -> bool:
-        """Store already encoded body bytes under ``key`` (atomic); False when not written."""
-        if not self.usable:
-            return False
-        name = self.name(key)
-        header = json.dumps({"magic": _MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
-        if _write_atomic(self.path(key), header.encode() + b"\n" + body):
-            self.writes += 1
-            return True
-        return False
-
-
-def _checked_body(raw: bytes, name: str) -> bytes | None:
-    """The body of an entry whose header names ``name`` and the body's SHA-256, else None."""
-    head, sep, body = raw.partition(b"\n")
-    if not sep:
-        return None
-    try:
-        header = json.loads(head)
-    except ValueError:
-        return None
-    if not isinstance(header, dict) or header.get("magic") != _MAGIC or header.get("name") != name:
-        return None
-    if header.get("sha256") != hashlib.sha256(body).hexdigest():
-        return None
-    return body
-
-
-def _write_atomic(target: Path, data: bytes) -> bool:
-    """Write through a temporary file renamed into place; False on any OS error."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temp, target)
-        except BaseException:
-            _remove(temp)
-            raise
-    except OSError:
-        return False
-    return True

@@ -1,4 +1,4 @@
-"""The generic cache entries (``iacscan.cache.EntryStore``) that the stage caches build on."""
+"""The generic cache entries (``iacscan.cache_store.EntryStore``) that the stage caches build on."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iacscan.cache import EntryStore, prune
+from iacscan.cache_store import EntryStore, prune
 
 
 def test_write_then_read_returns_the_same_data(tmp_path: Path) -> None:

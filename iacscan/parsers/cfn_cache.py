@@ -7,7 +7,7 @@ the file name and source), the ``ParseError`` of a template that cannot be decod
 nothing at all for a YAML/JSON file that is not a template. A later scan with the same
 file reuses it without decoding.
 
-An entry (``iacscan.cache.EntryStore``, kind ``cfn``) is keyed by the SHA-256 of the file's
+An entry (``iacscan.cache_store.EntryStore``, kind ``cfn``) is keyed by the SHA-256 of the file's
 bytes, its path relative to the scan root (it is part of every uid and location), the
 ``--parameters`` overrides and the limits that decide whether a file is refused
 (``file-size``, ``depth``, ``values``); its tag adds to ``parser_tag()`` (iacscan's version
@@ -28,7 +28,8 @@ import sys
 from pathlib import Path
 
 from iacscan import model, model_codec
-from iacscan.cache import EntryStore, parser_tag
+from iacscan.cache import parser_tag
+from iacscan.cache_store import EntryStore
 from iacscan.limits import current
 from iacscan.model import Estate
 

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from iacscan import limits
-from iacscan.cache import DiskParseCache, EntryStore, parser_tag
+from iacscan.cache import DiskParseCache, parser_tag
+from iacscan.cache_store import EntryStore
 from iacscan.gcpause import gc_paused
 from iacscan.model import ParseError
 from iacscan.parsers import tf_rootcodec
