@@ -80,8 +80,9 @@ def load_instances(
 
 
 def _root_cache_applies(cache: ParseCache | None, jobs: int | None) -> bool:
-    """Evaluated roots are cached with a usable on-disk parse cache, unless ``--jobs 1``."""
-    if cache is None or jobs == 1:
+    """Evaluated roots are cached whenever a usable on-disk parse cache is (``--jobs`` only
+    chooses processes; ``--no-cache`` turns every cache off)."""
+    if cache is None:
         return False
     from iacscan.cache import DiskParseCache
 

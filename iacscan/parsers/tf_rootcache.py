@@ -2,7 +2,7 @@
 
 A warm scan of a large estate spent most of its Terraform time evaluating every root module
 again and reading every file's parse-cache entry. With an on-disk parse cache in use
-(``iacscan.cache.DiskParseCache``, not ``--jobs 1``) ``load_cached`` replaces the loader's
+(``iacscan.cache.DiskParseCache``; ``--no-cache`` turns it off) ``load_cached`` replaces the loader's
 plain sequence (parse all, find the roots, evaluate each) with:
 
 1. Fingerprint every given directory: a hash over the names and content digests of its
