@@ -3,6 +3,9 @@ group shape keeps each group's own rules; gc_paused restores the collector's sta
 from __future__ import annotations
 
 import gc
+from typing import Any
+
+import pytest
 
 from iacscan.graph import EstateGraph
 from iacscan.model import Direction, Estate, Location, Peer, PeerKind, Rule, SecurityGroup, Tier, Workload
@@ -80,3 +83,29 @@ def test_gc_paused_restores_the_collector_state() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+
+def test_gc_paused_gives_the_collector_back_when_the_block_raises() -> None:
+    with pytest.raises(OSError):
+        with gc_paused():
+            raise OSError("disk gone")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_scan_runs_with_the_collector_paused_and_gives_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``scan`` pauses the cyclic collector for its whole run (iacscan.gcpause) and leaves it
+    as it found it (observed by wrapping the real ``load_estate``, which still does the work)."""
+    from iacscan import scan as scan_module
+
+    seen: list[bool] = []
+    real = scan_module.load_estate
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scan_module, "load_estate", watching)
+    result = scan_path(FIXTURES / "demo")
+    assert seen == [False] and result.findings
+    assert gc.isenabled() and gc.get_freeze_count() == 0
