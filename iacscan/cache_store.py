@@ -124,40 +124,24 @@ class EntryStore:
 
     def read(self, key: str | bytes) -> Any:
         """The decoded body stored under ``key``, or None (missing, corrupt, foreign, unusable)."""
-        if not self.usable:
+        body = self.read_body(key)
+        if body is None:
             return None
-        path = self.path(key)
         try:
-            raw = path.read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        body = checked_body(raw, self.name(key))
-        try:
-            data = None if body is None else json.loads(body.decode("utf-8", "surrogatepass"))
+            return json.loads(body.decode("utf-8", "surrogatepass"))
         except (ValueError, UnicodeError, RecursionError):
-            data = None
-        if data is None:
+            self.hits -= 1  # the bytes were intact but are not JSON: a miss after all
             self.misses += 1
             return None
-        self.hits += 1
-        touch(path)
-        return data
 
     def write(self, key: str | bytes, data: Any) -> bool:
         """Store ``data`` (plain JSON values) under ``key``; False when it could not be written."""
-        if not self.usable:
-            return False
         try:
             body = json.dumps(data, separators=(",", ":"), ensure_ascii=False,
                               allow_nan=False).encode("utf-8", "surrogatepass")
         except (TypeError, ValueError, RecursionError):
             return False
-        name = self.name(key)
-        if write_atomic(self.path(key), entry_bytes(name, body)):
-            self.writes += 1
-            return True
-        return False
+        return self.write_body(key, body)
 
     def read_body(self, key: str | bytes) -> bytes | None:
         """The checked body bytes stored under ``key`` (for callers with their own JSON decoding,
