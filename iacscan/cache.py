@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from iacscan import __version__
-from iacscan.cache_store import MAX_AGE, checked_body, entry_bytes, prune, touch, usable_dir, write_atomic
+from iacscan.cache_store import MAX_AGE, checked_body, entry_bytes, prune, read_entry, usable_dir, write_atomic
 from iacscan.parsers.tf_files import Block
 
 __all__ = ["MAX_AGE", "DiskParseCache", "default_dir", "parser_tag", "prune"]
@@ -132,17 +132,12 @@ class DiskParseCache(dict[Key, list[Block]]):
     def _load(self, key: Key) -> list[Block] | None:
         if not self.usable:
             return None
-        try:
-            raw = self.entry_path(key).read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        blocks = decode_entry(raw, self.entry_name(key))
+        body = read_entry(self.entry_path(key), self.entry_name(key))
+        blocks = None if body is None else decode_body(body)
         if blocks is None:
             self.misses += 1
             return None
         self.hits += 1
-        touch(self.entry_path(key))  # the modification time says when an entry was last used
         super().__setitem__(key, blocks)
         return blocks
 

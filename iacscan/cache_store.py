@@ -148,18 +148,11 @@ class EntryStore:
         e.g. an ``object_hook``), or None; same checks and accounting as ``read``."""
         if not self.usable:
             return None
-        path = self.path(key)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        body = checked_body(raw, self.name(key))
+        body = read_entry(self.path(key), self.name(key))
         if body is None:
             self.misses += 1
-            return None
-        self.hits += 1
-        touch(path)
+        else:
+            self.hits += 1
         return body
 
     def write_body(self, key: str | bytes, body: bytes) -> bool:
@@ -177,6 +170,19 @@ def entry_bytes(name: str, body: bytes) -> bytes:
     """An entry: a header line (magic, ``name``, SHA-256 of the body), then the body."""
     header = json.dumps({"magic": MAGIC, "name": name, "sha256": hashlib.sha256(body).hexdigest()})
     return header.encode() + b"\n" + body
+
+
+def read_entry(path: Path, name: str) -> bytes | None:
+    """The checked body of the entry file ``path`` (which must be entry ``name``), its
+    modification time refreshed (it says when an entry was last used); None on any problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    body = checked_body(raw, name)
+    if body is not None:
+        touch(path)
+    return body
 
 
 def checked_body(raw: bytes, name: str) -> bytes | None:

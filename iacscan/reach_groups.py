@@ -53,16 +53,7 @@ def rule_traffic(rule: Rule) -> Traffic | None:
     proto, lo, hi = rule.protocol, rule.from_port, rule.to_port
     if not isinstance(proto, str) or isinstance(lo, Unknown) or isinstance(hi, Unknown):
         return None
-    key = (proto, lo, hi)
-    found = _RULE_TRAFFIC.get(key)
-    if found is None:
-        found = Traffic.of(proto, lo, hi)
-        if len(_RULE_TRAFFIC) < 100_000:
-            _RULE_TRAFFIC[key] = found
-    return found
-
-
-_RULE_TRAFFIC: dict[tuple[object, object, object], Traffic] = {}
+    return Traffic.of(proto, lo, hi)  # remembered by value there
 
 
 class PeerResolver:
