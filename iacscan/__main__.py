@@ -1,3 +1,3 @@
-from iacscan.cli import main
+from iacscan.cli import entry
 
-raise SystemExit(main())
+entry()

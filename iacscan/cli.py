@@ -55,6 +55,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(args)
 
 
+def entry() -> None:
+    """The program's entry point (the ``iacscan`` console script and ``python -m iacscan``):
+    ``main``, then leave without tearing the interpreter down.
+
+    A large scan holds millions of objects; releasing them one by one at exit took ~0.16 s
+    on the L benchmark estate, for nothing: the system reclaims a process's memory at once.
+    Standard output and error are flushed first (nothing else is left open: output files are
+    written and closed by then). ``main`` itself returns normally, for callers in-process."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away: as ``run`` treats it
+        _silence_stdout()
+    except (OSError, ValueError):
+        pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
 def _command_names(parser: argparse.ArgumentParser) -> list[str]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

@@ -279,6 +279,29 @@ def test_version_in_a_subprocess() -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"iacscan {__version__}\n", "")
 
 
+def test_the_program_flushes_everything_and_keeps_the_exit_code() -> None:
+    """``python -m iacscan`` leaves through ``cli.entry`` (``os._exit``, no interpreter
+    teardown): a report piped out is complete and the exit code is the scan's."""
+    proc = subprocess.run([sys.executable, "-m", "iacscan", "scan", "fixtures/demo", "--format", "json"],
+                          cwd=REPO, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert main_json_matches(proc.stdout)
+    usage = subprocess.run([sys.executable, "-m", "iacscan", "scan", "no/such/path"], cwd=REPO,
+                           capture_output=True, text=True, check=False)
+    assert (usage.returncode, usage.stdout, usage.stderr) == (2, "", "iacscan: error: path not found: no/such/path\n")
+
+
+def main_json_matches(text: str) -> bool:
+    """Whether ``text`` is the whole JSON report of the demo (as ``main`` writes it in-process)."""
+    out = io.StringIO()
+    real, sys.stdout = sys.stdout, out
+    try:
+        main(["scan", str(REPO / "fixtures" / "demo"), "--format", "json"])
+    finally:
+        sys.stdout = real
+    return json.loads(text) == json.loads(out.getvalue()) and text.endswith("}\n")
+
+
 def test_readme_json_excerpt_is_true(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The README's JSON excerpt is what `iacscan scan fixtures/demo --format json` prints
     (its summary, and its one finding with the remediation shortened)."""
