@@ -10,7 +10,8 @@ file reuses it without decoding.
 An entry (``iacscan.cache_store.EntryStore``, kind ``cfn``) is keyed by the SHA-256 of the file's
 bytes, its path relative to the scan root (it is part of every uid and location), the
 ``--parameters`` overrides and the limits that decide whether a file is refused
-(``file-size``, ``depth``, ``values``); its tag adds to ``parser_tag()`` (iacscan's version
+(``file-size``, ``depth``, ``values``, ``file-timeout``: a scan under other limits could
+have refused the file, so it does not reuse the entry); its tag adds to ``parser_tag()`` (iacscan's version
 and the source of every parser module, this one and ``cloudformation.py`` included) a hash
 of ``model.py`` and ``model_codec.py`` and the versions of cfn-lint, PyYAML and Python.
 Files refused by a limit, a timeout or an internal error are never kept. Entries are
@@ -73,7 +74,8 @@ class TemplateCache:
         self.store = EntryStore(directory, KIND, tag())
         limits = current()
         self._context = json.dumps({"overrides": overrides, "file_size": limits.file_size,
-                                    "depth": limits.depth, "values": limits.values},
+                                    "depth": limits.depth, "values": limits.values,
+                                    "file_timeout": limits.file_timeout},
                                    sort_keys=True, ensure_ascii=False)
 
     def key(self, raw: bytes, rel: str) -> str:

@@ -125,6 +125,17 @@ def test_files_refused_by_a_limit_are_not_kept(tree: Path, tmp_path: Path) -> No
         assert parse_documents(tree, files, None, cache) == refused
 
 
+def test_the_file_timeout_is_part_of_the_key(tree: Path, tmp_path: Path) -> None:
+    """An entry made under one ``file-timeout`` is not reused under another: that scan could
+    have refused the file, and a cached scan gives what an uncached one would."""
+    cache = tmp_path / "cache"
+    files = [tree / "ssh.yaml"]
+    parse_documents(tree, files, None, cache)
+    with using(Limits(file_timeout=30.0)):
+        parse_documents(tree, files, None, cache)
+    assert len(entries(cache)) == 2
+
+
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(tree: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     files = [tree / "ssh.yaml"]
