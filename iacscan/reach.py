@@ -34,8 +34,8 @@ from iacscan.net import AddressSet, Intervals, Traffic
 from iacscan.gcpause import gc_paused
 from iacscan.reach_exposure import CONFIRMED, NONE, Exposure, Network
 from iacscan.reach_groups import (
-    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, default_group_view, internet_traffic,
-    traffic_mask, union_all,
+    NOTHING, GroupView, PeerResolver, compile_group, covered_traffic, cut_mask, default_group_view,
+    internet_traffic, traffic_mask, union_all,
 )
 
 INTERNET = "internet"
@@ -133,13 +133,17 @@ class Reachability:
     # ------------------------------------------------------------ signatures
 
     def _groups_for(self, workload: Workload) -> tuple[tuple[str, ...], bool]:
+        refs = workload.groups
+        if len(refs) == 1 and type(refs[0]) is str:  # the usual case, answered at once
+            uid = self.resolver.groups.get(refs[0])
+            return ((uid,), False) if uid is not None else ((), True)
         found: list[str] = []
-        for ref in workload.groups:
+        for ref in refs:
             if isinstance(ref, str):
                 uid = self.resolver.group(ref)
                 if uid is not None and uid not in found:
                     found.append(uid)
-        if workload.groups:
+        if refs:
             return tuple(sorted(found)), not found
         return (self._default_group(workload),), False
 
@@ -159,27 +163,34 @@ class Reachability:
         index: dict[tuple[object, ...], Sig] = {}
         summaries: dict[tuple[object, ...], Summary] = {}  # only needed while building
         by_groups: dict[tuple[str, ...], GroupsSummary] = {}
+        restricts: dict[tuple[int, ...], Traffic | None] = {}  # listening(ports) by sorted ports
+        network = self.network
         for workload in sorted(self.estate.workloads.values(), key=lambda w: (w.address, w.uid)):
             groups, unknown = self._groups_for(workload)
-            akey, addrs = self.network.addresses(workload)
-            exposure = self.network.exposure_state(workload)
-            restrict = listening(workload.ports)
-            subnets = tuple(str(s) for s in workload.subnets)
-            key = (groups, akey, exposure, workload.environment, workload.tier, tuple(sorted(workload.ports)),
-                   subnets, unknown)
+            subnets = tuple(map(str, workload.subnets))
+            akey, addrs = network.addresses(workload, subnets)
+            exposure = network.exposure_state(workload)
+            ports = tuple(sorted(workload.ports)) if len(workload.ports) > 1 else tuple(workload.ports)
+            if ports in restricts:
+                restrict = restricts[ports]
+            else:
+                restrict = restricts[ports] = listening(workload.ports)
+            key = (groups, akey, exposure, workload.environment, workload.tier, ports, subnets, unknown)
             sig = index.get(key)
             if sig is None:
                 sig = Sig(len(self.sigs), groups, akey, addrs, exposure, workload.environment, workload.tier,
                           restrict, groups_unknown=unknown)
-                self._summarise(sig, workload, summaries, by_groups)
+                self._summarise(sig, workload, (groups, ports, subnets), summaries, by_groups)
                 index[key] = sig
                 self.sigs.append(sig)
             sig.workloads.append(workload)
             self.sig_of[workload.uid] = sig.id
 
-    def _summarise(self, sig: Sig, workload: Workload, summaries: dict[tuple[object, ...], Summary],
+    def _summarise(self, sig: Sig, workload: Workload, key: tuple[object, ...],
+                   summaries: dict[tuple[object, ...], Summary],
                    by_groups: dict[tuple[str, ...], GroupsSummary]) -> None:
-        key = (sig.groups, tuple(sorted(workload.ports)), tuple(str(s) for s in workload.subnets))
+        """Fill the summary fields of a new signature; ``key`` (groups, sorted ports,
+        subnets) is all they depend on."""
         found = summaries.get(key)
         if found is None:
             self._summarise_new(sig, workload, by_groups)
@@ -189,7 +200,7 @@ class Reachability:
 
     def _summarise_new(self, sig: Sig, workload: Workload, by_groups: dict[tuple[str, ...], GroupsSummary]) -> None:
         sig.out_anyone, sig.in_anyone, total, sig.out_mask, internet = self._groups_summary(sig.groups, by_groups)
-        sig.in_mask = traffic_mask(total if sig.restrict is None else total.intersection(sig.restrict))
+        sig.in_mask = traffic_mask(total) if sig.restrict is None else cut_mask(total, sig.restrict)
         if internet and sig.restrict is not None:
             internet = internet.intersection(sig.restrict)
         acl = self.network.nacl_internet_ingress(workload) if internet else None

@@ -82,10 +82,11 @@ class Network:
             out.append(subnet)
         return out
 
-    def addresses(self, workload: Workload) -> tuple[object, AddressSet | None]:
+    def addresses(self, workload: Workload, subnets: tuple[str, ...] | None = None) -> tuple[object, AddressSet | None]:
         """A hashable key and the addresses the workload may have (None when unknown):
-        its subnets' CIDRs, else its VPC's CIDRs."""
-        key = (tuple(str(s) for s in workload.subnets), str(workload.vpc))
+        its subnets' CIDRs, else its VPC's CIDRs. ``subnets``: ``str`` of each of the
+        workload's subnets, when the caller has them."""
+        key = (tuple(map(str, workload.subnets)) if subnets is None else subnets, str(workload.vpc))
         found = self._addr_cache.get(key)
         if found is None:
             found = self._addr_cache[key] = self._addresses(workload)

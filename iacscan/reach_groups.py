@@ -92,21 +92,27 @@ def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
     """The reachability view of one group (implicit egress included)."""
     groups: tuple[dict[str, Traffic], dict[str, Traffic]] = ({}, {})  # ingress, egress
     entries: tuple[list[Entry], list[Entry]] = ([], [])
+    known_traffic = _RULE_TRAFFIC
     for rule in group.rules:
-        traffic = rule_traffic(rule)
-        if traffic is None or not traffic:
-            continue
+        key = (rule.protocol, rule.from_port, rule.to_port)
+        traffic = known_traffic.get(key) if type(key[1]) in _PLAIN and type(key[2]) in _PLAIN else None
+        if traffic is None:
+            traffic = rule_traffic(rule)
+            if traffic is None or not traffic:
+                continue
+            if type(key[1]) in _PLAIN and type(key[2]) in _PLAIN and len(known_traffic) < 100_000:
+                known_traffic[key] = traffic
         side = 0 if rule.direction is Direction.INGRESS else 1
         peer = rule.peer
         kind = peer.kind
         if kind is PeerKind.SELF or kind is PeerKind.GROUP:
-            target = group.uid if kind is PeerKind.SELF else resolver.group(peer.value)
+            target = group.uid if kind is PeerKind.SELF else resolver.groups.get(peer.value)
             if target is not None:
                 known = groups[side].get(target)
                 groups[side][target] = traffic if known is None else known.union(traffic)
             continue
         if kind is PeerKind.CIDR:
-            addresses = cidr_set(peer.value)
+            addresses = _CIDRS.get(peer.value) or cidr_set(peer.value)
         elif kind is PeerKind.PREFIX_LIST:
             addresses = resolver.prefix_lists.get(peer.value, _NO_ADDRESSES)
         else:
@@ -117,6 +123,11 @@ def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
         entries[1].append(_ANYWHERE)
     ingress, egress = _side(groups[0], entries[0]), _side(groups[1], entries[1])
     return GroupView(group.uid, group.address, ingress, egress)
+
+
+_PLAIN = (int, type(None))
+#: ``rule_traffic`` by (protocol, from, to) for plain ports, non-empty traffic only
+_RULE_TRAFFIC: dict[tuple[object, object, object], Traffic] = {}
 
 
 _NO_ADDRESSES = AddressSet()
@@ -134,6 +145,19 @@ def _side(groups: dict[str, Traffic], entries: list[Entry]) -> Side:
     """A side from its group peers and CIDR entries (in rule order)."""
     if not entries:
         return Side(groups, total=union_all(groups.values()))
+    key = tuple(entries)
+    found = _ENTRY_PARTS.get(key)
+    if found is None:
+        found = _entry_parts(entries)
+        if len(_ENTRY_PARTS) < 100_000:
+            _ENTRY_PARTS[key] = found
+    anyone, cidrs, entries_total, internet = found
+    total = union_all([*groups.values(), entries_total]) if groups else entries_total
+    return Side(groups, entries, cidrs, anyone, total, internet)
+
+
+def _entry_parts(entries: list[Entry]) -> tuple[Traffic, Sequence[Entry], Traffic, Traffic]:
+    """What a side's CIDR entries give it: (anyone, cidrs, their total, internet)."""
     anyone = NOTHING
     cidrs: list[Entry] = []
     for addresses, traffic in entries:
@@ -141,8 +165,11 @@ def _side(groups: dict[str, Traffic], entries: list[Entry]) -> Side:
             anyone = anyone.union(traffic)
         else:
             cidrs.append((addresses, traffic))
-    total = union_all([*groups.values(), *(t for _, t in entries)])
-    return Side(groups, entries, cidrs or (), anyone, total, internet_traffic(entries))
+    return anyone, tuple(cidrs), union_all(t for _, t in entries), internet_traffic(entries)
+
+
+#: ``_entry_parts`` by value (sides of groups repeat the same entries)
+_ENTRY_PARTS: dict[tuple[Entry, ...], tuple[Traffic, Sequence[Entry], Traffic, Traffic]] = {}
 
 
 _INTERNET: dict[tuple[Entry, ...], Traffic] = {}
@@ -248,11 +275,25 @@ def traffic_mask(traffic: Traffic) -> int:
     return mask
 
 
+_CUT_MASKS: dict[tuple[Traffic, Traffic], int] = {}
+
+
+def cut_mask(traffic: Traffic, restrict: Traffic) -> int:
+    """``traffic_mask(traffic.intersection(restrict))``, remembered by value."""
+    key = (traffic, restrict)
+    found = _CUT_MASKS.get(key)
+    if found is None:
+        found = traffic_mask(traffic.intersection(restrict))
+        if len(_CUT_MASKS) < 100_000:
+            _CUT_MASKS[key] = found
+    return found
+
+
 def union_all(traffics: Iterable[Traffic]) -> Traffic:
-    out = NOTHING
+    out: Traffic | None = None
     for traffic in traffics:
         if traffic:
-            out = out.union(traffic)
+            out = traffic if out is None else out.union(traffic)  # NOTHING.union(t) is t
             if out.everything:
                 return out
-    return out
+    return NOTHING if out is None else out
