@@ -6,12 +6,19 @@ or a container of them) into lists, dicts, strings, numbers, booleans and None t
 dataclasses (frozen ones included), enum members, lists, tuples, sets and dict key order.
 
 The codec is driven by the type hints of each dataclass (``dataclasses.fields`` and
-``typing.get_type_hints``, resolved once per class): a dataclass becomes the list of its
-field values in field order; a union with more than one non-None alternative becomes
-``[index, value]`` naming the alternative; an enum member its value; a set a sorted list.
-``Any`` (an event pattern, a live image record) holds JSON values, where lists, tuples and
-the model's own dataclasses and enums are tagged (``["L", ...]``, ``["T", ...]``,
-``["D", name, fields]``, ``["E", name, value]``).
+``typing.get_type_hints``, resolved on first use of the class): a dataclass becomes the list
+of its field values in field order, less the trailing fields that hold their (plain
+``None``/bool/int/str) default; an enum member its value; a set a sorted list. A union whose
+alternatives encode to distinct JSON types (``str | Unknown | None``: a string, a list, null)
+is written as the alternative's own encoding; any other union with more than one non-None
+alternative becomes ``[index, value]`` naming the alternative. ``Any`` (an event pattern, a
+live image record) holds JSON values, where lists, tuples and the model's own dataclasses
+and enums are tagged (``["L", ...]``, ``["T", ...]``, ``["D", name, fields]``,
+``["E", name, value]``). ``FORMAT`` names this encoding and the model's layout: caches put it
+in their keys.
+
+Each dataclass gets an encoder and a decoder generated for it (``model_codegen``) with its
+fields' checks inlined; other types use the small functions below.
 
 Encoding refuses what the hints do not describe (a float where an int belongs, a tuple in
 an ``Any`` value's dict key, an object of a foreign class) with ``CodecError``: the caller
@@ -22,11 +29,11 @@ unexpected raises ``CodecError`` and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -37,17 +44,31 @@ class CodecError(ValueError):
     """A value the codec cannot encode, or data that is not a valid encoding."""
 
 
-@dataclass(frozen=True)
-class _Codec:
-    accepts: Callable[[Any], bool]  # whether a runtime value is of this type (for unions)
-    encode: Callable[[Any], Any]
-    decode: Callable[[Any], Any]
+class Codec:
+    """How values of one type hint are encoded and decoded.
+
+    ``kinds``: the Python types of the JSON data its encodings take (None: any). A
+    dataclass's ``encode``/``decode`` start as stubs that generate the real ones on first use.
+    """
+
+    __slots__ = ("hint", "accepts", "kinds", "encode", "decode", "untagged")
+
+    def __init__(self, hint: Any, accepts: Callable[[Any], bool], kinds: frozenset[type] | None,
+                 encode: Callable[[Any], Any], decode: Callable[[Any], Any], untagged: bool = False) -> None:
+        self.hint = hint
+        self.accepts = accepts  # whether a runtime value is of this type (for unions)
+        self.kinds = kinds
+        self.encode = encode
+        self.decode = decode
+        self.untagged = untagged  # a union written as its alternative's own encoding
 
 
-_CODECS: dict[Any, _Codec] = {}
+_CODECS: dict[Any, Codec] = {}
 #: classes an ``Any`` value may hold, by "module.qualname" (only these are ever built)
 _CLASSES: dict[str, type] = {}
 _NONE = type(None)
+#: what the encoding's shape owes to this module; bump when it changes
+_VERSION = "2"
 
 
 def encode(value: Any, hint: Any = None) -> Any:
@@ -62,11 +83,15 @@ def decode(data: Any, hint: Any) -> Any:
     """The value of type ``hint`` that ``data`` encodes; CodecError on anything malformed."""
     try:
         return codec_for(hint).decode(data)
+    except CodecError:
+        raise
     except RecursionError as exc:
         raise CodecError("data nested too deeply") from exc
+    except (TypeError, ValueError, LookupError, AttributeError) as exc:  # a check this module missed
+        raise CodecError(f"malformed data: {exc!r}") from exc
 
 
-def codec_for(hint: Any) -> _Codec:
+def codec_for(hint: Any) -> Codec:
     """The (cached) codec of a type hint."""
     try:
         found = _CODECS.get(hint)
@@ -78,22 +103,23 @@ def codec_for(hint: Any) -> _Codec:
     return found
 
 
-def _fail(what: str) -> typing.NoReturn:
+def fail(what: str) -> typing.NoReturn:
+    """Raise ``CodecError(what)`` (generated code calls it too)."""
     raise CodecError(what)
 
 
-def _build(hint: Any) -> _Codec:
+def _build(hint: Any) -> Codec:
     if hint is Any:
-        return _Codec(lambda v: True, _encode_any, _decode_any)
+        return Codec(hint, lambda v: True, None, _encode_any, _decode_any)
     if hint is _NONE or hint is None:
-        return _Codec(lambda v: v is None, _identity_none, _identity_none)
+        return Codec(_NONE, lambda v: v is None, frozenset({_NONE}), _identity_none, _identity_none)
     if hint in _PRIMITIVES:
         return _PRIMITIVES[hint]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is typing.Union or origin is types.UnionType:
-        return _union(args)
+        return _union(hint, args)
     if origin in (list, tuple, set, frozenset, dict):
-        return _container(origin, args)
+        return _container(hint, origin, args)
     if isinstance(hint, type) and issubclass(hint, Enum):
         return _enum(hint)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -103,7 +129,7 @@ def _build(hint: Any) -> _Codec:
 
 def _identity_none(value: Any) -> None:
     if value is not None:
-        _fail("expected null")
+        fail("expected null")
     return None
 
 
@@ -115,80 +141,119 @@ def _plain_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, (bool, Enum))
 
 
-def _str_encode(value: Any) -> str:
+def str_encode(value: Any) -> str:
+    """A str (a subclass, e.g. a decoder's line-carrying node, as plain str); CodecError if not one."""
     if not _plain_str(value):
-        _fail(f"expected str, got {type(value).__name__}")
-    return str.__str__(value)  # a str subclass (a decoder's line-carrying node) as plain str
+        fail(f"expected str, got {type(value).__name__}")
+    return str.__str__(value)
+
+
+def int_encode(value: Any) -> int:
+    """An int (a subclass as plain int, never a bool or an enum); CodecError if not one."""
+    if not _plain_int(value):
+        fail(f"expected int, got {type(value).__name__}")
+    return int(value)
 
 
 def _exactly(kind: type) -> Callable[[Any], Any]:
     """A decoder (or encoder) that lets through values of exactly ``kind``."""
     def check(value: Any) -> Any:
         if type(value) is not kind:
-            _fail(f"expected {kind.__name__}, got {type(value).__name__}")
+            fail(f"expected {kind.__name__}, got {type(value).__name__}")
         return value
     return check
 
 
-def _int_encode(value: Any) -> int:
-    if not _plain_int(value):
-        _fail(f"expected int, got {type(value).__name__}")
-    return int(value)
-
-
-_PRIMITIVES: dict[Any, _Codec] = {
-    str: _Codec(_plain_str, _str_encode, _exactly(str)),
-    int: _Codec(_plain_int, _int_encode, _exactly(int)),
-    bool: _Codec(lambda v: type(v) is bool, _exactly(bool), _exactly(bool)),
-    float: _Codec(lambda v: type(v) is float, _exactly(float), _exactly(float)),
+_PRIMITIVES: dict[Any, Codec] = {
+    str: Codec(str, _plain_str, frozenset({str}), str_encode, _exactly(str)),
+    int: Codec(int, _plain_int, frozenset({int}), int_encode, _exactly(int)),
+    bool: Codec(bool, lambda v: type(v) is bool, frozenset({bool}), _exactly(bool), _exactly(bool)),
+    float: Codec(float, lambda v: type(v) is float, frozenset({float}), _exactly(float), _exactly(float)),
 }
 
 
-def _union(args: tuple[Any, ...]) -> _Codec:
-    nullable = _NONE in args
-    alternatives = [codec_for(a) for a in args if a is not _NONE]
+def alternatives(hint: Any) -> tuple[bool, list[Codec]]:
+    """Whether a union hint admits None, and the codecs of its other alternatives."""
+    args = typing.get_args(hint)
+    return _NONE in args, [codec_for(a) for a in args if a is not _NONE]
+
+
+def _untagged(nullable: bool, alts: list[Codec]) -> bool:
+    """Whether a union's alternatives can be told apart by the JSON type of their encodings."""
+    if len(alts) == 1:
+        return True
+    seen: set[type] = {_NONE} if nullable else set()
+    for alt in alts:
+        if alt.kinds is None or alt.kinds & seen:
+            return False
+        seen |= alt.kinds
+    return True
+
+
+def _union(hint: Any, args: tuple[Any, ...]) -> Codec:
+    nullable, alts = alternatives(hint)
 
     def accepts(value: Any) -> bool:
-        return (value is None and nullable) or any(c.accepts(value) for c in alternatives)
+        return (value is None and nullable) or any(c.accepts(value) for c in alts)
 
-    if len(alternatives) == 1:
-        only = alternatives[0]
-
-        def encode_one(value: Any) -> Any:
-            return None if value is None and nullable else only.encode(value)
-
-        def decode_one(data: Any) -> Any:
-            return None if data is None and nullable else only.decode(data)
-        return _Codec(accepts, encode_one, decode_one)
+    if _untagged(nullable, alts):
+        return _untagged_union(hint, nullable, alts, accepts)
 
     def encode_tagged(value: Any) -> Any:
         if value is None and nullable:
             return None
-        for index, alternative in enumerate(alternatives):
+        for index, alternative in enumerate(alts):
             if alternative.accepts(value):
                 return [index, alternative.encode(value)]
-        _fail(f"{type(value).__name__} is none of the union's types")
+        fail(f"{type(value).__name__} is none of the union's types")
 
     def decode_tagged(data: Any) -> Any:
         if data is None and nullable:
             return None
         if type(data) is not list or len(data) != 2 or type(data[0]) is not int \
-                or not 0 <= data[0] < len(alternatives):
-            _fail("malformed union value")
-        return alternatives[data[0]].decode(data[1])
-    return _Codec(accepts, encode_tagged, decode_tagged)
+                or not 0 <= data[0] < len(alts):
+            fail("malformed union value")
+        return alts[data[0]].decode(data[1])
+    return Codec(hint, accepts, frozenset({list, _NONE}) if nullable else frozenset({list}),
+                 encode_tagged, decode_tagged)
 
 
-def _container(origin: Any, args: tuple[Any, ...]) -> _Codec:
+def _untagged_union(hint: Any, nullable: bool, alts: list[Codec], accepts: Callable[[Any], bool]) -> Codec:
+    only = alts[0]
+    by_kind = None if len(alts) == 1 else {kind: alt for alt in alts for kind in alt.kinds or ()}
+
+    def encode_one(value: Any) -> Any:
+        if value is None and nullable:
+            return None
+        for alternative in alts:
+            if alternative.accepts(value):
+                return alternative.encode(value)
+        fail(f"{type(value).__name__} is none of the union's types")
+
+    def decode_one(data: Any) -> Any:
+        if data is None and nullable:
+            return None
+        if by_kind is None:
+            return only.decode(data)
+        alternative = by_kind.get(type(data))
+        if alternative is None:
+            fail(f"a {type(data).__name__} is none of the union's encodings")
+        return alternative.decode(data)
+    kinds = None if any(a.kinds is None for a in alts) \
+        else frozenset().union(*(a.kinds or () for a in alts), {_NONE} if nullable else ())
+    return Codec(hint, accepts, kinds, encode_one, decode_one, untagged=True)
+
+
+def _container(hint: Any, origin: Any, args: tuple[Any, ...]) -> Codec:
     if origin is dict:
-        return _dict(args)
+        return _dict(hint, args)
     if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-        return _fixed_tuple(args)
+        return _fixed_tuple(hint, args)
     item = codec_for(args[0] if args else Any)
 
     def encode_items(value: Any) -> list[Any]:
         if not isinstance(value, origin):
-            _fail(f"expected {origin.__name__}, got {type(value).__name__}")
+            fail(f"expected {origin.__name__}, got {type(value).__name__}")
         encoded = [item.encode(v) for v in value]
         if origin in (set, frozenset):  # no order of its own: a stable one
             encoded.sort(key=lambda e: json.dumps(e, sort_keys=True))
@@ -196,116 +261,88 @@ def _container(origin: Any, args: tuple[Any, ...]) -> _Codec:
 
     def decode_items(data: Any) -> Any:
         if type(data) is not list:
-            _fail(f"expected a list for {origin.__name__}")
+            fail(f"expected a list for {origin.__name__}")
         items = [item.decode(d) for d in data]
         return items if origin is list else origin(items)
-    return _Codec(lambda v: isinstance(v, origin), encode_items, decode_items)
+    return Codec(hint, lambda v: isinstance(v, origin), frozenset({list}), encode_items, decode_items)
 
 
-def _fixed_tuple(args: tuple[Any, ...]) -> _Codec:
+def _fixed_tuple(hint: Any, args: tuple[Any, ...]) -> Codec:
     codecs = [codec_for(a) for a in args]
 
     def encode_tuple(value: Any) -> list[Any]:
         if not isinstance(value, tuple) or len(value) != len(codecs):
-            _fail("expected a tuple of the declared length")
+            fail("expected a tuple of the declared length")
         return [c.encode(v) for c, v in zip(codecs, value)]
 
     def decode_tuple(data: Any) -> tuple[Any, ...]:
         if type(data) is not list or len(data) != len(codecs):
-            _fail("malformed tuple")
+            fail("malformed tuple")
         return tuple(c.decode(d) for c, d in zip(codecs, data))
-    return _Codec(lambda v: isinstance(v, tuple) and len(v) == len(codecs), encode_tuple, decode_tuple)
+    return Codec(hint, lambda v: isinstance(v, tuple) and len(v) == len(codecs), frozenset({list}),
+                 encode_tuple, decode_tuple)
 
 
-def _dict(args: tuple[Any, ...]) -> _Codec:
+def _dict(hint: Any, args: tuple[Any, ...]) -> Codec:
     if args and args[0] is not str:
         raise CodecError(f"dict keys must be str, not {args[0]!r}")
     value_codec = codec_for(args[1] if len(args) == 2 else Any)
 
     def encode_dict(value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            _fail(f"expected dict, got {type(value).__name__}")
-        return {_str_encode(k): value_codec.encode(v) for k, v in value.items()}
+            fail(f"expected dict, got {type(value).__name__}")
+        return {str_encode(k): value_codec.encode(v) for k, v in value.items()}
 
     def decode_dict(data: Any) -> dict[str, Any]:
         if type(data) is not dict:
-            _fail("expected an object")
-        return {k: value_codec.decode(v) for k, v in data.items()}
-    return _Codec(lambda v: isinstance(v, dict), encode_dict, decode_dict)
+            fail("expected an object")
+        return {k if type(k) is str else fail("a key is not a string"): value_codec.decode(v)
+                for k, v in data.items()}
+    return Codec(hint, lambda v: isinstance(v, dict), frozenset({dict}), encode_dict, decode_dict)
 
 
-def _enum(cls: type[Enum]) -> _Codec:
+def enum_kind(cls: type[Enum]) -> type | None:
+    """``str`` or ``int`` when every member's value is a plain one of that type, else None."""
+    kinds = {type(m.value) for m in cls.__members__.values()}
+    return kinds.pop() if len(kinds) == 1 and kinds <= {str, int} else None
+
+
+def _enum(cls: type[Enum]) -> Codec:
     _CLASSES[_name(cls)] = cls
+    members = {m.value: m for m in cls.__members__.values() if type(m.value) in (str, int)}
 
     def encode_member(value: Any) -> Any:
         if type(value) is not cls or not (_plain_str(value.value) or _plain_int(value.value)):
-            _fail(f"expected a {cls.__name__} with a str or int value")
+            fail(f"expected a {cls.__name__} with a str or int value")
         return value.value
 
     def decode_member(data: Any) -> Enum:
-        if type(data) not in (str, int):
-            _fail(f"malformed {cls.__name__}")
-        try:
-            return cls(data)
-        except ValueError:
-            _fail(f"{data!r} is not a {cls.__name__}")
-    return _Codec(lambda v: type(v) is cls, encode_member, decode_member)
+        if type(data) not in (str, int) or (found := members.get(data)) is None:
+            fail(f"{data!r} is not a {cls.__name__}")
+        return found
+    kind = enum_kind(cls)
+    return Codec(cls, lambda v: type(v) is cls, frozenset({kind}) if kind else frozenset({str, int}),
+                 encode_member, decode_member)
 
 
-@dataclass
-class _Plan:
-    """How one dataclass is (de)coded, worked out on first use (its hints may name later classes)."""
-
-    names: list[str]
-    encoders: list[Callable[[Any], Any]]
-    decoders: list[Callable[[Any], Any]]
-    init: list[bool]
-    #: build by filling ``__dict__`` (no ``__post_init__``, no slots, every field in ``__init__``)
-    direct: bool
-
-
-def _plan(cls: type) -> _Plan:
-    hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)
-    codecs = [codec_for(hints[f.name]) for f in fields]
-    direct = not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__") and all(f.init for f in fields)
-    return _Plan([f.name for f in fields], [c.encode for c in codecs], [c.decode for c in codecs],
-                 [f.init for f in fields], direct)
-
-
-def _dataclass(cls: type) -> _Codec:
+def _dataclass(cls: type) -> Codec:
     _CLASSES[_name(cls)] = cls
-    plans: list[_Plan] = []
 
-    def plan() -> _Plan:
-        if not plans:
-            plans.append(_plan(cls))
-        return plans[0]
+    def encode_stub(value: Any) -> Any:
+        return _realize(codec).encode(value)
 
-    def encode_object(value: Any) -> list[Any]:
-        if type(value) is not cls:
-            _fail(f"expected {cls.__name__}, got {type(value).__name__}")
-        p = plan()
-        return [enc(getattr(value, name)) for name, enc in zip(p.names, p.encoders)]
+    def decode_stub(data: Any) -> Any:
+        return _realize(codec).decode(data)
+    codec = Codec(cls, lambda v: type(v) is cls, frozenset({list}), encode_stub, decode_stub)
+    return codec
 
-    def decode_object(data: Any) -> Any:
-        p = plan()
-        if type(data) is not list or len(data) != len(p.names):
-            _fail(f"malformed {cls.__name__}")
-        values = [dec(d) for dec, d in zip(p.decoders, data)]
-        if p.direct:  # what the generated __init__ would do, without its per-field calls
-            obj: Any = object.__new__(cls)
-            obj.__dict__.update(zip(p.names, values))
-            return obj
-        try:
-            obj = cls(**{name: v for name, init, v in zip(p.names, p.init, values) if init})
-            for name, init, v in zip(p.names, p.init, values):
-                if not init:
-                    object.__setattr__(obj, name, v)
-        except Exception as exc:  # noqa: BLE001 - a model class refusing the values: malformed data
-            raise CodecError(f"cannot build {cls.__name__}: {exc}") from exc
-        return obj
-    return _Codec(lambda v: type(v) is cls, encode_object, decode_object)
+
+def _realize(codec: Codec) -> Codec:
+    """Replace a dataclass codec's stubs by its generated functions."""
+    from iacscan import model_codegen
+
+    model_codegen.realize(codec)
+    return codec
 
 
 def _name(cls: type) -> str:
@@ -323,7 +360,7 @@ def _encode_any(value: Any) -> Any:
     if _plain_int(value):
         return int(value)
     if isinstance(value, dict):
-        return {_str_encode(k): _encode_any(v) for k, v in value.items()}
+        return {str_encode(k): _encode_any(v) for k, v in value.items()}
     if isinstance(value, list):
         return ["L", *(_encode_any(v) for v in value)]
     if isinstance(value, tuple):
@@ -332,7 +369,7 @@ def _encode_any(value: Any) -> Any:
     if _CLASSES.get(_name(cls)) is cls:
         tag = "E" if isinstance(value, Enum) else "D"
         return [tag, _name(cls), codec_for(cls).encode(value)]
-    _fail(f"cannot encode a {cls.__name__} in an Any value")
+    fail(f"cannot encode a {cls.__name__} in an Any value")
 
 
 def _decode_any(data: Any) -> Any:
@@ -340,9 +377,9 @@ def _decode_any(data: Any) -> Any:
     if data is None or kind in (bool, int, float, str):
         return data
     if kind is dict:
-        return {k: _decode_any(v) for k, v in data.items()}
+        return {k if type(k) is str else fail("a key is not a string"): _decode_any(v) for k, v in data.items()}
     if kind is not list or not data:
-        _fail("malformed Any value")
+        fail("malformed Any value")
     tag = data[0]
     if tag == "L":
         return [_decode_any(v) for v in data[1:]]
@@ -352,15 +389,30 @@ def _decode_any(data: Any) -> Any:
         cls = _CLASSES[data[1]]
         if (tag == "E") == issubclass(cls, Enum):
             return codec_for(cls).decode(data[2])
-    _fail("malformed Any value")
+    fail("malformed Any value")
 
 
-def _register_model() -> None:
-    """The model's classes may appear inside ``Any`` values (an Unknown in an event pattern)."""
-    for value in vars(model).values():
-        if isinstance(value, type) and value.__module__ == model.__name__ \
-                and (issubclass(value, Enum) or dataclasses.is_dataclass(value)):
-            codec_for(value)
+def _model_classes() -> list[type]:
+    return [value for value in vars(model).values()
+            if isinstance(value, type) and value.__module__ == model.__name__
+            and (issubclass(value, Enum) or dataclasses.is_dataclass(value))]
 
 
-_register_model()
+def _register_model() -> str:
+    """Register the model's classes (they may appear inside ``Any`` values: an Unknown in an
+    event pattern) and return the fingerprint of their layout (names, field types, defaults)."""
+    digest = hashlib.sha256(_VERSION.encode())
+    for cls in _model_classes():
+        codec_for(cls)
+        if issubclass(cls, Enum):
+            layout: Any = [(m, repr(v.value)) for m, v in cls.__members__.items()]
+        else:
+            layout = [(f.name, str(f.type), "-" if f.default is dataclasses.MISSING else repr(f.default), f.init)
+                      for f in dataclasses.fields(typing.cast(Any, cls))]
+        digest.update(json.dumps([_name(cls), layout]).encode())
+    return digest.hexdigest()[:16]
+
+
+#: The encoding's name: this module's version of it and the model's layout. Caches of
+#: encoded values put it in their keys.
+FORMAT = f"codec{_VERSION}-{_register_model()}"

@@ -132,7 +132,7 @@ GOOD_RULE = encode(Rule(Direction.INGRESS, "tcp", 22, 22, Peer(PeerKind.CIDR, "0
 
 
 @pytest.mark.parametrize("data", [
-    None, {}, "x", GOOD_RULE[:-1], GOOD_RULE + [""],
+    None, {}, "x", GOOD_RULE[:-1], GOOD_RULE + ["", "", ""],  # too few fields (less than those written), too many
     ["sideways", *GOOD_RULE[1:]],  # not a Direction
     [GOOD_RULE[0], [7, "tcp"], *GOOD_RULE[2:]],  # union alternative out of range
     [GOOD_RULE[0], [True, "tcp"], *GOOD_RULE[2:]],  # a bool is not an index

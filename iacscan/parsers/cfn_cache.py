@@ -12,8 +12,8 @@ bytes, its path relative to the scan root (it is part of every uid and location)
 ``--parameters`` overrides and the limits that decide whether a file is refused
 (``file-size``, ``depth``, ``values``, ``file-timeout``: a scan under other limits could
 have refused the file, so it does not reuse the entry); its tag adds to ``parser_tag()`` (iacscan's version
-and the source of every parser module, this one and ``cloudformation.py`` included) a hash
-of ``model.py`` and ``model_codec.py`` and the versions of cfn-lint, PyYAML and Python.
+and the source of every parser module, this one and ``cloudformation.py`` included) the
+codec's ``FORMAT``, a hash of ``model.py``, ``model_codec.py`` and ``model_codegen.py`` and the versions of cfn-lint, PyYAML and Python.
 Files refused by a limit, a timeout or an internal error are never kept. Entries are
 decoded with ``model_codec`` (checked types, model classes only); anything wrong with one
 is a miss.
@@ -28,7 +28,7 @@ import re
 import sys
 from pathlib import Path
 
-from iacscan import model, model_codec
+from iacscan import model, model_codec, model_codegen
 from iacscan.cache import parser_tag
 from iacscan.cache_store import EntryStore
 from iacscan.limits import current
@@ -44,13 +44,13 @@ def tag() -> str:
     """``parser_tag()`` plus the model and its codec (not parser modules, yet they shape entries)
     and the versions of the decoder (cfn-lint, PyYAML) and of Python."""
     digest = hashlib.sha256()
-    for module in (model, model_codec):
+    for module in (model, model_codec, model_codegen):
         try:
             digest.update(Path(str(module.__file__)).read_bytes() + b"\0")
         except OSError:
             digest.update(b"unreadable\0")
     decoder = f"cfnlint-{_version('cfnlint', 'version.py')}/yaml-{_version('yaml', '__init__.py')}"
-    return (f"{parser_tag()}/cfn{FORMAT}/model-{digest.hexdigest()[:16]}/{decoder}"
+    return (f"{parser_tag()}/cfn{FORMAT}/{model_codec.FORMAT}/model-{digest.hexdigest()[:16]}/{decoder}"
             f"/py{sys.version_info[0]}.{sys.version_info[1]}")
 
 
