@@ -13,8 +13,10 @@ references to stated resource attributes. Not supported: provider schemas (compu
 attributes are ``ResourceRef``), override files (``*_override.tf`` are read as ordinary
 files, a duplicate declaration keeps the first), variable type conversion and validation.
 
-With an on-disk parse cache (and not ``--jobs 1``) unchanged directories are not parsed and
-unchanged roots not evaluated again: ``tf_rootcache`` replays what they added last time.
+The model is built per root module and the roots' models merged (``tf_fragments``: the same
+model as building all instances at once). With an on-disk parse cache unchanged directories
+are not parsed and unchanged roots neither evaluated nor built again: ``tf_rootcache``
+replays what they added last time, their models included.
 """
 from __future__ import annotations
 
@@ -44,14 +46,30 @@ def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path],
     """Parse Terraform module directories under root into the model.
 
     ``cache``: parsed files by content to start from (e.g. ``iacscan.cache.DiskParseCache``);
-    ``jobs``: parser processes (None: one per core, 1: parse in this process)."""
-    from iacscan.parsers import tf_model  # built separately; imported when first needed
+    ``jobs``: parser processes (None: one per core, 1: parse in this process). Each root's
+    model is built on its own and the models merged (``tf_fragments``)."""
+    from iacscan.parsers import tf_fragments  # built separately; imported when first needed
 
-    instances, errors, unresolved, files = load_instances(root, dirs, var_files, cache, jobs)
-    estate = tf_model.build_estate(instances, root, files)
-    estate.errors.extend(errors)
-    estate.unresolved.extend(unresolved)
-    estate.files = sorted(set(estate.files) | set(files))
+    loader = Loader(root, cache)
+    given = [_norm(d) for d in dirs]
+    estate: Estate | None = None
+    per_root: list[list[ResourceInstance]] = []
+    with _recursion_limit(RECURSION_LIMIT):
+        if _root_cache_applies(cache, jobs):
+            from iacscan.parsers import tf_rootcache  # evaluated roots kept next to the parse cache
+
+            fragments = tf_rootcache.load_cached(loader, given, var_files, jobs)
+            if tf_fragments.joinable(fragments):
+                estate = tf_fragments.assemble(fragments, root)
+            else:  # built jointly: every root's instances are needed (rare, see tf_fragments)
+                loader = Loader(root, cache)
+        if estate is None:
+            per_root = _load_all(loader, given, var_files, jobs)
+    if estate is None:
+        estate = tf_fragments.build_roots(per_root, root)
+    estate.errors.extend(loader.errors)
+    estate.unresolved.extend(loader.unresolved)
+    estate.files = sorted(set(loader.files))
     estate.sources.add("terraform")
     return estate
 
@@ -61,22 +79,27 @@ def load_instances(
     jobs: int | None = None,
 ) -> tuple[list[ResourceInstance], list[ParseError], list[Unresolved], list[str]]:
     """The evaluated resource instances of every root module among dirs (+ parse errors,
-    unresolved notes, files read)."""
+    unresolved notes, files read); evaluated roots are not cached here (``parse_terraform``
+    caches their models)."""
     loader = Loader(root, cache)
     with _recursion_limit(RECURSION_LIMIT):
-        given = [_norm(d) for d in dirs]
-        if _root_cache_applies(cache, jobs):
-            from iacscan.parsers import tf_rootcache  # evaluated roots kept next to the parse cache
-
-            tf_rootcache.load_cached(loader, given, var_files, jobs)
-            return loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files))
-        preparse(given, loader.parsed, jobs)
-        for directory in given:
-            loader.module(directory)
-        overrides = [loader.read_tfvars(path) for path in var_files]
-        for directory in find_roots(loader, given):
-            loader.load_root(directory, overrides)
+        _load_all(loader, [_norm(d) for d in dirs], var_files, jobs)
     return loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files))
+
+
+def _load_all(loader: Loader, given: list[Path], var_files: list[Path],
+              jobs: int | None) -> list[list[ResourceInstance]]:
+    """Parse every given directory, evaluate every root; each root's instances, in root order."""
+    preparse(given, loader.parsed, jobs)
+    for directory in given:
+        loader.module(directory)
+    overrides = [loader.read_tfvars(path) for path in var_files]
+    per_root: list[list[ResourceInstance]] = []
+    for directory in find_roots(loader, given):
+        start = len(loader.instances)
+        loader.load_root(directory, overrides)
+        per_root.append(loader.instances[start:])
+    return per_root
 
 
 def _root_cache_applies(cache: ParseCache | None, jobs: int | None) -> bool:

@@ -105,23 +105,37 @@ LINKS: tuple[dict[str, Handler], ...] = (
                                            "aws_spot_instance_request")},
 )
 
+#: How many phases ``run_phases`` reports marks for.
+PHASES = 3 + len(LINKS)
+
 
 def build_estate(instances: list[ResourceInstance], root: Path, files: list[str]) -> Estate:
     """The model of ``instances`` (managed resources; of data sources only ``DATA_OBJECTS``)."""
     estate = Estate(root=str(root), files=list(files))
     managed = [inst for inst in instances if inst.mode == "managed"]
-    refs = Refs(managed)
+    run_phases(instances, managed, Refs(managed), estate)
+    return estate
+
+
+def run_phases(instances: list[ResourceInstance], managed: list[ResourceInstance], refs: Refs,
+               estate: Estate) -> list[int]:
+    """Every phase over ``instances`` (``managed``: those of mode managed) into ``estate``;
+    returns ``len(estate.unresolved)`` at the end of each of the ``PHASES`` phases that add
+    notes (objects, pieces, each link pass, data sources; ``link_vpc`` adds none)."""
+    marks: list[int] = []
     for phase in (OBJECTS, PIECES, *LINKS):
         for inst in managed:
             handler = phase.get(inst.type)
             if handler is not None:
                 _run(handler, inst, refs, estate)
+        marks.append(len(estate.unresolved))
     for inst in instances:
         data_handler = DATA_OBJECTS.get(inst.type) if inst.mode == "data" else None
         if data_handler is not None:
             _run(data_handler, inst, refs, estate)
+    marks.append(len(estate.unresolved))
     tf_links.link_vpc(estate)
-    return estate
+    return marks
 
 
 def _run(handler: Handler, inst: ResourceInstance, refs: Refs, estate: Estate) -> None:

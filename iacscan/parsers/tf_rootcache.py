@@ -15,16 +15,20 @@ plain sequence (parse all, find the roots, evaluate each) with:
 2. Each root's entry (key: its path, the ``--var-file`` paths and digests) records, like a
    compiler's depfile, every directory it read (root, local and downloaded modules,
    sources that were not directories) and file (``modules.json``) with their fingerprint
-   when it was evaluated. All still equal: the stored result is replayed (instances, the
-   error trace with module errors reported by the first root that reads the module,
-   unresolved notes, files). Else the root is evaluated as usual and its entry rewritten;
-   only the files of such roots are parsed (the worker pool included).
+   when it was evaluated. All still equal: the stored result is replayed (the model its
+   instances built, ``tf_fragments.Fragment``, the error trace with module errors reported
+   by the first root that reads the module, unresolved notes, files). Else the root is
+   evaluated as usual, its fragment built and its entry rewritten; only the files of such
+   roots are parsed (the worker pool included). ``load_cached`` returns every root's
+   fragment in root order; ``terraform.parse_terraform`` merges them.
 
 Not cached: a root whose evaluation recursed too deeply, read a file that hit a limit
 (``iacscan.limits``: size, depth, time) or depends on something without a fingerprint,
-and a result that the codec cannot round-trip (``tf_rootcodec``). Entries carry the parser
-tag (versions and parser source), the model, limits and discovery sources and the limits in
-force. The result of a scan is the same, in the same order, as without this cache.
+a fragment that must be built jointly with the others, and a result that the codecs cannot
+round-trip (``tf_rootcodec``, ``iacscan.model_codec``). Entries carry the parser tag
+(versions and parser source), the entry format, the model, model codec, limits and
+discovery sources and the limits in force. The result of a scan is the same, in the same
+order, as without this cache.
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ from iacscan.gcpause import gc_paused
 from iacscan.model import ParseError
 from iacscan.parsers import tf_rootcodec
 from iacscan.parsers.terraform import Loader, _norm, local_sources, roots_among
+from iacscan.parsers.tf_fragments import Fragment, build_fragment
 from iacscan.parsers.tf_module import ModuleDef
 from iacscan.parsers.tf_parallel import preparse
 from iacscan.parsers.tf_rootcodec import ModuleMark, RootResult
@@ -158,15 +163,15 @@ def _read(path: str, size_limit: int) -> bytes | None:
 @functools.lru_cache(maxsize=1)
 def _code_tag() -> str:
     """The parser tag plus the source of the other modules a root's result depends on."""
-    from iacscan import discover, model
+    from iacscan import discover, model, model_codec
 
     digest = hashlib.sha256(sys.version.encode())
-    for module in (model, limits, discover):
+    for module in (model, model_codec, limits, discover):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
         except OSError:
             return parser_tag() + "/unknown"
-    return f"{parser_tag()}/roots-{digest.hexdigest()[:16]}"
+    return f"{parser_tag()}/roots-{tf_rootcodec.FORMAT}-{digest.hexdigest()[:16]}"
 
 
 def _tag() -> str:
@@ -209,10 +214,11 @@ class Trace:
         self.deps.setdefault(dep, None)
         self.prints.dep(dep, path)  # before it is read
 
-    def result(self) -> RootResult | None:
-        """What the root added, or None when it must not be cached."""
+    def result(self, fragment: Fragment) -> RootResult | None:
+        """What the root added (``fragment``: what its instances built), or None when it must
+        not be cached."""
         loader = self.loader
-        first_instance, first_error, first_note, first_file = self.starts
+        _, first_error, first_note, first_file = self.starts
         trace: list[ParseError | ModuleMark] = []
         position = first_error
         for at, added, mark in self.marks:
@@ -227,13 +233,12 @@ class Trace:
         files = dict.fromkeys(loader.files[first_file:])
         for module in self.modules:
             files.update(dict.fromkeys(module.files))
-        return RootResult(instances=loader.instances[first_instance:], trace=trace,
+        return RootResult(fragment=fragment, trace=trace,
                           unresolved=loader.unresolved[first_note:], files=list(files), deps=deps)
 
 
-def replay(loader: Loader, result: RootResult, prints: Fingerprints) -> None:
-    """Add a stored root's result to the loader as its evaluation would have."""
-    loader.instances.extend(result.instances)
+def replay(loader: Loader, result: RootResult, prints: Fingerprints) -> Fragment:
+    """Add a stored root's result to the loader as its evaluation would have; its fragment."""
     for item in result.trace:
         if isinstance(item, ModuleMark):
             directory = prints.path(item.key)
@@ -244,6 +249,7 @@ def replay(loader: Loader, result: RootResult, prints: Fingerprints) -> None:
             loader.errors.append(item)
     loader.unresolved.extend(result.unresolved)
     loader.files.extend(result.files)
+    return result.fragment
 
 
 # --------------------------------------------------------------------------- the scan
@@ -275,12 +281,13 @@ class RootCache:
         """The stored result of a root if every dependency is unchanged, and the dependencies
         it had (to parse them ahead when it is stale)."""
         body = self.roots.read_body(key)
-        result = None if body is None else tf_rootcodec.decode(body)
-        if result is None:
+        loaded = None if body is None else tf_rootcodec.load(body)
+        if loaded is None:
             return None, []
-        if all(fp != NONE and prints.dep(dep) == fp for dep, fp in result.deps):
-            return result, []
-        return None, [dep[1:] for dep, _ in result.deps if dep.startswith("d")]
+        data, deps = loaded
+        if all(fp != NONE and prints.dep(dep) == fp for dep, fp in deps):
+            return tf_rootcodec.finish(data, deps), []  # the model is decoded only now
+        return None, [dep[1:] for dep, _ in deps if dep.startswith("d")]
 
 
 def _decode_manifest(data: Any) -> dict[str, DirRecord]:
@@ -305,9 +312,10 @@ def _all_str(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: int | None) -> None:
-    """``terraform.load_instances`` with evaluated roots and directory records reused (see the
-    module docstring); adds to ``loader`` exactly what the uncached path adds."""
+def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: int | None) -> list[Fragment]:
+    """Every root's fragment in root order, with evaluated roots and directory records reused
+    (see the module docstring); adds to ``loader`` exactly what the uncached path adds, but
+    for the instances of replayed roots."""
     assert isinstance(loader.parsed, DiskParseCache)
     store = RootCache(loader.parsed.directory, loader.root)
     prints = Fingerprints(loader.root)
@@ -326,21 +334,26 @@ def load_cached(loader: Loader, given: list[Path], var_files: list[Path], jobs: 
             if result is None:
                 stale.update(dict.fromkeys([directory, *(prints.path(key) for key in deps)]))
     preparse([d for d in stale if d not in loader.modules], loader.parsed, jobs)
+    fragments: list[Fragment] = []
     for directory in roots:
         result = stored[directory]
         if result is not None:
-            replay(loader, result, prints)
+            fragments.append(replay(loader, result, prints))
             continue
+        start = len(loader.instances)
         trace = loader.trace = Trace(loader, prints)
         try:
             loader.load_root(directory, overrides)
         finally:
             loader.trace = None
-        fresh = trace.result() if cacheable else None
+        fragment = build_fragment(loader.instances[start:])
+        fragments.append(fragment)
+        fresh = trace.result(fragment) if cacheable else None
         body = None if fresh is None else tf_rootcodec.encode(fresh)
         if body is not None:
             store.roots.write_body(_root_key(prints, directory, var_key), body)
     store.write_manifest(records)
+    return fragments
 
 
 def _root_key(prints: Fingerprints, directory: Path, var_key: str) -> str:

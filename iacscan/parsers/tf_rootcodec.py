@@ -1,16 +1,18 @@
 """JSON codec of one evaluated Terraform root module (``tf_rootcache``'s entries).
 
-A root's result is what ``Loader.load_root`` adds: ``ResourceInstance`` objects, a trace of
+A root's result is what ``Loader.load_root`` adds and what its instances build: the model
+fragment (``tf_fragments.Fragment``: an ``Estate`` written with ``iacscan.model_codec``, the
+phase marks of its notes, its scopes and the literal ids it looked up), a trace of
 ``ParseError`` items interleaved with the module directories it read (``ModuleMark``: the
-module's own parse errors, reported by the first root that reads it), ``Unresolved`` notes,
-the files it read, and the dependency list the entry is valid for.
+module's own parse errors, reported by the first root that reads it), the loader's
+``Unresolved`` notes, the files it read, and the dependency list the entry is valid for.
+The instances themselves are not kept.
 
-Attribute values are JSON values plus ``ResourceRef`` and ``Unknown``, each written as a
-one-key object whose key starts with NUL (``{"\\u0000r": [address, attribute]}``,
-``{"\\u0000u": reason}``); anything else (tuples, sets, non-string keys, NaN, a dict that
-happens to look like a tagged object) does not survive ``encode`` → ``decode`` unchanged,
-and ``encode`` returns None: such a root is simply not cached. ``decode`` treats its input
-as untrusted and returns None on any field of the wrong type.
+``encode`` returns None when the result would not decode to an equal one (a value the model
+codec refuses, a NaN…) or when the fragment must be built jointly (``live``): such a root is
+simply not cached. ``decode`` treats its input as untrusted and returns None on anything of
+the wrong shape (``CodecError`` from the model codec included). An entry is read in two
+steps, ``load`` then ``finish``, so that a stale one (``deps`` changed) is not decoded.
 """
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from iacscan.model import Location, ParseError, Unknown, Unresolved
-from iacscan.parsers.tf_types import ResourceInstance, ResourceRef
+from iacscan import model_codec
+from iacscan.model import Estate, Location, ParseError, Unresolved
+from iacscan.parsers.tf_fragments import Fragment, valid_marks
 
-_REF, _UNK = "\x00r", "\x00u"
+#: Bump when the layout of an entry changes (it is part of the entries' tag).
+FORMAT = "frag1"
+_KEYS = {"deps", "files", "lits", "marks", "model", "scopes", "trace", "unres"}
 
 
 @dataclass
@@ -37,7 +42,7 @@ class ModuleMark:
 class RootResult:
     """What evaluating one root module added to the loader, and what it depended on."""
 
-    instances: list[ResourceInstance] = field(default_factory=list)
+    fragment: Fragment
     trace: list[ParseError | ModuleMark] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -49,65 +54,64 @@ class _Bad(ValueError):
     """A decoded entry that is not what this codec writes."""
 
 
-def _default(obj: Any) -> Any:
-    if type(obj) is ResourceRef:
-        return {_REF: [obj.address, obj.attribute]}
-    if type(obj) is Unknown:
-        return {_UNK: obj.reason}
-    raise TypeError(f"not cacheable: {type(obj).__name__}")
-
-
-def _hook(obj: dict[str, Any]) -> Any:
-    if _REF in obj:
-        value = obj[_REF]
-        if len(obj) != 1 or not (isinstance(value, list) and len(value) == 2
-                                 and isinstance(value[0], str) and isinstance(value[1], str)):
-            raise _Bad("bad reference")
-        return ResourceRef(value[0], value[1])
-    if _UNK in obj:
-        value = obj[_UNK]
-        if len(obj) != 1 or not isinstance(value, str):
-            raise _Bad("bad unknown")
-        return Unknown(value)
-    return obj
-
-
 def _error(error: ParseError) -> list[Any]:
     return [error.file, error.line, error.message]
 
 
 def encode(result: RootResult) -> bytes | None:
     """The entry body of ``result``, or None when it would not decode to an equal result."""
-    data = {
-        "deps": result.deps,
-        "files": result.files,
-        "inst": [[i.uid, i.address, i.type, i.name, i.mode, i.scope, i.module_path, i.attrs,
-                  i.location.file, i.location.line, i.attr_lines, i.source] for i in result.instances],
-        "trace": [_error(item) if isinstance(item, ParseError) else [item.key, [_error(e) for e in item.errors]]
-                  for item in result.trace],
-        "unres": [[u.resource, u.uid, u.what, u.reason, u.location.file, u.location.line]
-                  for u in result.unresolved],
-    }
+    fragment = result.fragment
+    if fragment.live:
+        return None
     try:
-        body = json.dumps(data, default=_default, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False, check_circular=False).encode("utf-8", "surrogatepass")
-    except (TypeError, ValueError, RecursionError):
+        data = {
+            "deps": result.deps,
+            "files": result.files,
+            "lits": fragment.literals,
+            "marks": fragment.marks,
+            "model": model_codec.encode(fragment.estate, Estate),
+            "scopes": fragment.scopes,
+            "trace": [_error(item) if isinstance(item, ParseError) else [item.key, [_error(e) for e in item.errors]]
+                      for item in result.trace],
+            "unres": [[u.resource, u.uid, u.what, u.reason, u.location.file, u.location.line]
+                      for u in result.unresolved],
+        }
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                          check_circular=False).encode("utf-8", "surrogatepass")
+    except (model_codec.CodecError, TypeError, ValueError, RecursionError):
         return None
     return body if decode(body) == result else None
 
 
 def decode(body: bytes) -> RootResult | None:
     """The result an entry body holds, or None when anything in it has an unexpected shape."""
+    loaded = load(body)
+    return None if loaded is None else finish(*loaded)
+
+
+def load(body: bytes) -> tuple[dict[str, Any], list[list[str]]] | None:
+    """An entry's JSON and its dependency list (checked), or None; the rest is read by ``finish``."""
     try:
-        data = json.loads(body.decode("utf-8", "surrogatepass"), object_hook=_hook)
-        if not isinstance(data, dict) or set(data) != {"deps", "files", "inst", "trace", "unres"}:
+        data = json.loads(body.decode("utf-8", "surrogatepass"))
+        if type(data) is not dict or data.keys() != _KEYS:
             return None
-        return RootResult(instances=[_instance(row) for row in _list(data["inst"])],
+        return data, [_pair(dep) for dep in _list(data["deps"])]
+    except (ValueError, TypeError, UnicodeError, RecursionError):  # _Bad is a ValueError
+        return None
+
+
+def finish(data: dict[str, Any], deps: list[list[str]]) -> RootResult | None:
+    """The result of an entry ``load`` read, or None when anything in it has an unexpected shape."""
+    try:
+        estate = model_codec.decode(data["model"], Estate)
+        fragment = Fragment(estate, _list(data["marks"]), _strings(data["scopes"]), _strings(data["lits"]))
+        if not isinstance(estate, Estate) or not valid_marks(fragment):
+            return None
+        return RootResult(fragment=fragment,
                           trace=[_trace_item(item) for item in _list(data["trace"])],
                           unresolved=[_unresolved(row) for row in _list(data["unres"])],
-                          files=_strings(data["files"]),
-                          deps=[_pair(dep) for dep in _list(data["deps"])])
-    except (ValueError, TypeError, UnicodeError, RecursionError):  # _Bad is a ValueError
+                          files=_strings(data["files"]), deps=deps)
+    except (ValueError, TypeError, RecursionError):  # _Bad and CodecError are ValueErrors
         return None
 
 
@@ -124,7 +128,6 @@ def _strings(value: Any) -> list[str]:
 
 
 _STR = {str}
-_INT = {int}
 
 
 def _pair(value: Any) -> list[str]:
@@ -143,19 +146,6 @@ def _str(value: Any) -> str:
     if type(value) is not str:
         raise _Bad("not a string")
     return value
-
-
-def _instance(row: Any) -> ResourceInstance:
-    if type(row) is not list or len(row) != 12:
-        raise _Bad("not an instance")
-    uid, address, typ, name, mode, scope, module_path, attrs, file, line, attr_lines, source = row
-    if not (set(map(type, (uid, address, typ, name, mode, scope, module_path, file, source))) <= _STR
-            and type(line) is int and type(attrs) is dict and type(attr_lines) is dict
-            and set(map(type, attr_lines.values())) <= _INT):
-        raise _Bad("not an instance")
-    return ResourceInstance(uid=uid, address=address, type=typ, name=name, mode=mode, scope=scope,
-                            module_path=module_path, attrs=attrs, location=Location(file, line),
-                            attr_lines=attr_lines, source=source)
 
 
 def _parse_error(row: Any) -> ParseError:

@@ -1,15 +1,20 @@
 """The cache of evaluated Terraform root modules (``tf_rootcache``): a warm load gives exactly
-what an uncached load gives, and each kind of edit re-evaluates what it should."""
+the model, errors, notes and files an uncached load gives (the model compared as its exact
+encoding, dict order included), and each kind of edit re-evaluates what it should."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from iacscan import model_codec
 from iacscan.cache import DiskParseCache
 from iacscan.discover import discover
-from iacscan.parsers import tf_rootcache, tf_rootcodec
-from iacscan.parsers.terraform import Loader, _norm, load_instances
-from iacscan.parsers.tf_types import ResourceInstance, ResourceRef
-from iacscan.model import Location, Unknown
+from iacscan.model import (
+    Estate, EventRule, Location, ParseError, SecurityGroup, Unknown, Unresolved, Workload,
+)
+from iacscan.parsers import tf_fragments, tf_model, tf_rootcache, tf_rootcodec
+from iacscan.parsers.terraform import Loader, _load_all, _norm, parse_terraform
 from iacscan.scan import ScanOptions
 from tests.helpers import hits, scan_path
 
@@ -59,23 +64,46 @@ def tree(top: Path) -> Path:
     return top
 
 
-def cached(top: Path, cache_dir: Path, var_files: tuple[str, ...] = ()) -> tuple[tuple, set[str]]:
+def model_text(estate: Estate) -> str:
+    """The exact encoding of a model (collections in their order)."""
+    return json.dumps(model_codec.encode(estate, Estate))
+
+
+@dataclass
+class Loaded:
+    """What a load gives: the model (as text), the loader's errors and notes, the files."""
+
+    model: str
+    errors: list[ParseError]
+    unresolved: list[Unresolved]
+    files: list[str]
+    estate: Estate = field(compare=False)
+
+
+def cached(top: Path, cache_dir: Path, var_files: tuple[str, ...] = ()) -> tuple[Loaded, set[str]]:
     """What the cached path loads, and the directories it had to parse (relative)."""
     dirs = discover(top, [top], []).terraform_dirs
     loader = Loader(top, DiskParseCache(cache_dir))
-    tf_rootcache.load_cached(loader, [_norm(d) for d in dirs], [top / v for v in var_files], None)
-    result = (loader.instances, loader.errors, loader.unresolved, sorted(set(loader.files)))
+    fragments = tf_rootcache.load_cached(loader, [_norm(d) for d in dirs], [top / v for v in var_files], None)
+    assert tf_fragments.joinable(fragments)
+    estate = tf_fragments.assemble(fragments, top)
+    result = Loaded(model_text(estate), loader.errors, loader.unresolved, sorted(set(loader.files)), estate)
     return result, {loader.rel(d) for d in loader.modules}
 
 
-def uncached(top: Path, var_files: tuple[str, ...] = ()) -> tuple:
+def uncached(top: Path, var_files: tuple[str, ...] = ()) -> Loaded:
+    """The uncached load, whose merged model must be the joint build of all instances."""
     dirs = discover(top, [top], []).terraform_dirs
-    return load_instances(top, dirs, [top / v for v in var_files])
+    loader = Loader(top)
+    per_root = _load_all(loader, [_norm(d) for d in dirs], [top / v for v in var_files], None)
+    estate = tf_fragments.build_roots(per_root, top)
+    joint = tf_model.build_estate(loader.instances, top, [])
+    assert model_text(estate) == model_text(joint)
+    return Loaded(model_text(estate), loader.errors, loader.unresolved, sorted(set(loader.files)), estate)
 
 
-def ports(result: tuple) -> dict[str, int]:
-    return {inst.uid: inst.attrs["ingress"][0]["from_port"] for inst in result[0]
-            if inst.type == "aws_security_group"}
+def ports(result: Loaded) -> dict[str, int | None | Unknown]:
+    return {uid: group.rules[0].from_port for uid, group in result.estate.groups.items()}
 
 
 def test_warm_equals_cold_and_parses_nothing(tmp_path: Path) -> None:
@@ -88,12 +116,14 @@ def test_warm_equals_cold_and_parses_nothing(tmp_path: Path) -> None:
     assert parsed_warm == set()
     assert ports(warm) == {"envs/dev#module.sg.aws_security_group.this": 8080,
                            "envs/prod#module.sg.aws_security_group.this": 443}
-    vpc_ref = {i.uid: i.attrs["vpc_id"] for i in warm[0] if i.type == "aws_security_group"}
-    assert vpc_ref["envs/prod#module.sg.aws_security_group.this"] == ResourceRef("aws_vpc.main", "id")
-    assert "envs/prod/terraform.tfvars" in warm[3] and "modules/sg/main.tf" in warm[3]
+    assert warm.estate.groups["envs/prod#module.sg.aws_security_group.this"].vpc == "envs/prod#aws_vpc.main"
+    assert "envs/prod/terraform.tfvars" in warm.files and "modules/sg/main.tf" in warm.files
     # the real entry point takes the cached path with a disk cache (and gives the same)
     dirs = discover(top, [top], []).terraform_dirs
-    assert load_instances(top, dirs, [], DiskParseCache(cache)) == reference
+    plain = parse_terraform(top, dirs, [])
+    for _ in range(2):
+        via_cache = parse_terraform(top, dirs, [], DiskParseCache(cache))
+        assert model_text(via_cache) == model_text(plain)
 
 
 def test_editing_a_called_module_re_evaluates_every_root_calling_it(tmp_path: Path) -> None:
@@ -134,7 +164,7 @@ def test_a_new_file_in_a_module_dir_invalidates(tmp_path: Path) -> None:
     warm, parsed = cached(top, cache)
     assert warm == uncached(top)
     assert "modules/sg" in parsed
-    assert {i.uid for i in warm[0] if i.name == "extra"} == {
+    assert {uid for uid in warm.estate.groups if uid.endswith(".extra")} == {
         "envs/prod#module.sg.aws_security_group.extra", "envs/dev#module.sg.aws_security_group.extra"}
 
 
@@ -155,12 +185,12 @@ def test_a_module_that_becomes_a_root_or_stops_being_one(tmp_path: Path) -> None
     (top / "envs" / "prod" / "main.tf").write_text(ROOT.replace("../../modules/sg", "../../nowhere"))
     warm, _ = cached(top, cache)
     assert warm == uncached(top)
-    assert "modules/sg#aws_security_group.this" in {i.uid for i in warm[0]}  # now a root of its own
-    assert any(u.what == "module" and "is not a directory" in u.reason for u in warm[2])
+    assert "modules/sg#aws_security_group.this" in warm.estate.groups  # now a root of its own
+    assert any(u.what == "module" and "is not a directory" in u.reason for u in warm.unresolved)
     write(top / "nowhere" / "main.tf", 'resource "aws_vpc" "n" {\n  cidr_block = "10.1.0.0/16"\n}\n')
     again, _ = cached(top, cache)
     assert again == uncached(top)
-    assert "envs/prod#module.sg.aws_vpc.n" in {i.uid for i in again[0]}
+    assert "envs/prod#module.sg.aws_vpc.n" in again.estate.vpcs
 
 
 def test_corrupt_and_foreign_entries_are_misses(tmp_path: Path) -> None:
@@ -193,27 +223,71 @@ def test_well_formed_entries_with_wrong_types_are_misses(tmp_path: Path) -> None
         key = tf_rootcache._root_key(prints, _norm(top / "envs" / env), "[]")
         body = store.roots.read_body(key)
         assert body is not None and tf_rootcodec.decode(body) is not None
-        bad = body.replace(b'"\\u0000r":["aws_vpc.main","id"]', b'"\\u0000r":["x",1]')
+        # a model the model codec refuses (a CIDR that is a number), then marks of the wrong shape
+        bad = body.replace(b'"10.0.0.0/16"', b'16')
         assert bad != body and tf_rootcodec.decode(bad) is None
         store.roots.write_body(key, bad)
     warm, parsed = cached(top, cache)
     assert warm == reference and {"envs/prod", "envs/dev"} <= parsed
+    for env in ("prod", "dev"):
+        key = tf_rootcache._root_key(prints, _norm(top / "envs" / env), "[]")
+        body = store.roots.read_body(key)
+        assert body is not None and b'"marks":[0,' in body
+        for bad in (body.replace(b'"marks":[0,', b'"marks":["0",'), body.replace(b'"marks":[0,', b'"marks":[1,'),
+                    body.replace(b'"marks":[0,', b'"marks":[')):
+            assert bad != body and tf_rootcodec.decode(bad) is None
+        store.roots.write_body(key, body.replace(b'"marks":[0,', b'"marks":[1,'))
+    again, parsed = cached(top, cache)
+    assert again == reference and {"envs/prod", "envs/dev"} <= parsed
 
 
-def test_codec_round_trips_values_and_refuses_what_it_cannot_keep() -> None:
-    inst = ResourceInstance(
-        uid=".#aws_security_group.a", address="aws_security_group.a", type="aws_security_group", name="a",
-        mode="managed", scope=".", module_path="", location=Location("main.tf", 3), attr_lines={"ingress": 4},
-        attrs={"ingress": [{"__line__": 4, "from_port": 1, "cidr": None, "ok": True, "f": 1.5}],
-               "vpc_id": ResourceRef("aws_vpc.x", "id"), "name": Unknown("var.name has no value"),
-               "tags": {"k": "v", "nested": [[1, "a"], {}]}})
-    result = tf_rootcodec.RootResult(instances=[inst], deps=[["d.", "abc"]], files=["main.tf"])
+def test_an_entry_in_the_old_layout_is_ignored(tmp_path: Path) -> None:
+    """An entry body with instances (the layout before models were kept) under the current key
+    is a miss: the root is evaluated again. (Old entries also carry another tag.)"""
+    top, cache = tree(tmp_path / "src"), tmp_path / "cache"
+    reference = uncached(top)
+    cached(top, cache)
+    store = tf_rootcache.RootCache(cache, _norm(top))
+    prints = tf_rootcache.Fingerprints(_norm(top))
+    key = tf_rootcache._root_key(prints, _norm(top / "envs" / "prod"), "[]")
+    current = store.roots.read_body(key)
+    assert current is not None
+    data = json.loads(current)
+    old = {"deps": data["deps"], "files": data["files"], "trace": data["trace"], "unres": data["unres"],
+           "inst": [[".#aws_vpc.x", "aws_vpc.x", "aws_vpc", "x", "managed", ".", "", {}, "main.tf", 1, {}, "terraform"]]}
+    store.roots.write_body(key, json.dumps(old).encode())
+    assert tf_rootcodec.decode(json.dumps(old).encode()) is None
+    warm, parsed = cached(top, cache)
+    assert warm == reference and "envs/prod" in parsed and "envs/dev" not in parsed
+    assert f"/roots-{tf_rootcodec.FORMAT}-" in tf_rootcache._code_tag()
+
+
+def _fragment() -> tf_fragments.Fragment:
+    group = SecurityGroup(uid=".#aws_security_group.a", address="aws_security_group.a", name="a",
+                          description=Unknown("var.d has no value"), vpc=None, location=Location("main.tf", 3))
+    note = Unresolved("aws_security_group_rule.r", ".#aws_security_group_rule.r", "security_group_id", "why",
+                      Location("main.tf", 9))
+    estate = Estate(groups={group.uid: group}, unresolved=[note],
+                    event_rules={".#e": EventRule(".#e", "e", {"detail": {"n": [1, 1.5, True, None]}})})
+    return tf_fragments.Fragment(estate, [0, 1, 1, 1, 1, 1, 1], ["."], [".#x"])
+
+
+def test_codec_round_trips_results_and_refuses_what_it_cannot_keep() -> None:
+    result = tf_rootcodec.RootResult(fragment=_fragment(), deps=[["d.", "abc"]], files=["main.tf"],
+                                     trace=[ParseError("a.tf", 1, "bad"), tf_rootcodec.ModuleMark("m", [])],
+                                     unresolved=[Unresolved("module.m", ".#module.m", "module", "r", Location("a.tf", 2))])
     body = tf_rootcodec.encode(result)
     assert body is not None and tf_rootcodec.decode(body) == result
-    for odd in ((1, 2), {1, 2}, {1: "int key"}, float("nan"), {"\x00u": "looks like an Unknown"},
-                {"\x00r": "a key like a tag", "k": "v"}, Location("x.tf")):
-        inst.attrs["odd"] = odd
+    odd_values = (float("nan"), {1: "int key"}, {1, 2}, object())
+    for odd in odd_values:
+        result.fragment.estate.event_rules[".#e"].event_pattern = {"odd": odd}  # type: ignore[assignment]
         assert tf_rootcodec.encode(result) is None, odd
+    result = tf_rootcodec.RootResult(fragment=_fragment())
+    result.fragment.estate.workloads[".#w"] = Workload(".#w", "w", "aws_instance", ports=[True])  # not an int
+    assert tf_rootcodec.encode(result) is None
+    live = tf_rootcodec.RootResult(fragment=_fragment())
+    live.fragment.live = True  # must be built jointly: never cached
+    assert tf_rootcodec.encode(live) is None
     assert tf_rootcodec.decode(b'{"deps":[],"files":[],"inst":[[1]],"trace":[],"unres":[]}') is None
     assert tf_rootcodec.decode(b"[]") is None
 
@@ -242,15 +316,15 @@ def test_downloaded_modules_report_their_errors_once_and_follow_modules_json(tmp
         write(top / env / ".terraform" / "modules" / "net" / "main.tf", MODULE)
         write(top / env / ".terraform" / "modules" / "net" / "bad.tf", "resource {\n")
     reference = uncached(top)
-    assert [e.file for e in reference[1]] == ["a/.terraform/modules/net/bad.tf", "b/.terraform/modules/net/bad.tf"]
+    assert [e.file for e in reference.errors] == ["a/.terraform/modules/net/bad.tf", "b/.terraform/modules/net/bad.tf"]
     cold, _ = cached(top, cache)
     warm, parsed = cached(top, cache)
     assert cold == reference and warm == reference and parsed == set()
     write(top / "b" / ".terraform" / "modules" / "modules.json", '{"Modules": []}')
     edited, parsed = cached(top, cache)
     assert edited == uncached(top) and parsed == {"b"}
-    assert [e.file for e in edited[1]] == ["a/.terraform/modules/net/bad.tf"]
-    assert any("not downloaded" in u.reason for u in edited[2])
+    assert [e.file for e in edited.errors] == ["a/.terraform/modules/net/bad.tf"]
+    assert any("not downloaded" in u.reason for u in edited.unresolved)
 
 
 def test_a_root_that_hit_a_limit_is_not_cached(tmp_path: Path) -> None:
@@ -260,14 +334,14 @@ def test_a_root_that_hit_a_limit_is_not_cached(tmp_path: Path) -> None:
     write(top / "modules" / "sg" / "big.tf", "# padding\n" * 200)
     with using(Limits(file_size=1000)):
         reference = uncached(top)
-        assert [(e.file, "limit file-size=1000B" in e.message) for e in reference[1]] == [("modules/sg/big.tf", True)]
+        assert [(e.file, "limit file-size=1000B" in e.message) for e in reference.errors] == [("modules/sg/big.tf", True)]
         cold, _ = cached(top, cache)
         warm, parsed = cached(top, cache)
     assert cold == reference and warm == reference
     assert parsed == {"envs/prod", "envs/dev", "modules/sg"}  # evaluated again, nothing replayed
     assert not list((cache / "tfroots").glob("*/*"))
     again, parsed = cached(top, cache)  # the default limits: a different tag, the file is read
-    assert again == uncached(top) and again[1] == []
+    assert again == uncached(top) and again.errors == []
 
 
 def test_a_linked_file_is_never_trusted(tmp_path: Path) -> None:
@@ -278,4 +352,4 @@ def test_a_linked_file_is_never_trusted(tmp_path: Path) -> None:
     (top / "shared" / "extra.tf").write_text('resource "aws_vpc" "relinked" {\n  cidr_block = "10.9.0.0/16"\n}\n')
     warm, parsed = cached(top, cache)
     assert warm == uncached(top) and "envs/prod" in parsed and "envs/dev" not in parsed
-    assert "envs/prod#aws_vpc.relinked" in {i.uid for i in warm[0]}
+    assert "envs/prod#aws_vpc.relinked" in warm.estate.vpcs
