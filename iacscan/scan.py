@@ -1,12 +1,11 @@
 """The scan pipeline: discover → parse → environments → graph → rules → findings."""
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from iacscan import suppress
+from iacscan import rulepool, suppress
 from iacscan.discover import discover, record, relative
 from iacscan.environments import assign_environments
 from iacscan.findings import Finding
@@ -87,24 +86,30 @@ def _parse_cache(options: ScanOptions) -> Any:
     return DiskParseCache(options.cache_dir)
 
 
-def run_rules(estate: Estate, ruleset: Ruleset) -> ScanResult:
-    """Assign environments, build the graph, and run every enabled rule."""
+def run_rules(estate: Estate, ruleset: Ruleset, jobs: int | None = 1,
+              fork_min_size: int = rulepool.FORK_MIN_SIZE) -> ScanResult:
+    """Assign environments, build the graph, and run every enabled rule.
+
+    ``jobs`` as ``ScanOptions.jobs`` (None: one per core; the default 1 runs the rules
+    here); with two or more, an estate of at least ``fork_min_size`` groups + workloads
+    has its rules checked in two processes (``iacscan.rulepool``), with the same result."""
     assign_environments(estate, ruleset.environments)
     graph = EstateGraph(estate)
-    findings: list[Finding] = []
-    rule_errors: list[str] = []
+    tasks = []
     for registered in iter_rules():
         meta = registered.meta
         if not ruleset.enabled(meta.id):
             continue
         settings = ruleset.settings(meta.id)
-        ctx = Context(estate, graph, ruleset, meta, {**meta.options, **settings.options},
-                      settings.severity or meta.severity)
-        try:
-            findings.extend(registered.check(ctx))
-        except Exception:  # a rule's bug must not take the others down
-            rule_errors.append(f"{meta.id}: {traceback.format_exc()}")
-            findings.append(_internal_error(ctx, meta.id))
+        tasks.append((registered, Context(estate, graph, ruleset, meta, {**meta.options, **settings.options},
+                                          settings.severity or meta.severity)))
+    findings: list[Finding] = []
+    rule_errors: list[str] = []
+    size = len(estate.groups) + len(estate.workloads)
+    for outcome in rulepool.check_all(tasks, _internal_error, jobs=jobs, size=size, min_size=fork_min_size):
+        findings.extend(outcome.findings)
+        if outcome.error is not None:
+            rule_errors.append(outcome.error)
     findings.sort(key=Finding.sort_key)
     result = ScanResult(Path(estate.root), estate, graph, findings, rule_errors)
     suppress.apply(result)  # inline suppressions (iacscan:ignore comments, CFN Metadata)
@@ -126,5 +131,5 @@ def _internal_error(ctx: Context, rule_id: str) -> Finding:
 def scan(root: Path, paths: list[Path], ruleset: Ruleset, options: ScanOptions | None = None) -> ScanResult:
     """Scan ``paths`` (relative locations are reported against ``root``)."""
     with gc_paused():  # see iacscan.gcpause: the collector would spend a third of a large scan
-        estate = load_estate(root, paths, options or ScanOptions())
-        return run_rules(estate, ruleset)
+        options = options or ScanOptions()
+        return run_rules(load_estate(root, paths, options), ruleset, options.jobs)
