@@ -25,7 +25,8 @@ class ScanOptions:
     live: Path | dict[str, Any] | None = None
     #: keep parsed Terraform files in this directory (``iacscan.cache``); None: no disk cache
     cache_dir: Path | None = None
-    #: processes that parse Terraform files (``--jobs``); None: one per core, 1: no pool
+    #: processes that parse Terraform files (``--jobs``); None: one per core, 1: no pool.
+    #: With 2 or more, a large estate's rules are checked in two processes (``iacscan.rulepool``)
     jobs: int | None = None
     #: glob patterns of paths (relative to the scan root) not to scan (config ``exclude``)
     exclude: list[str] = field(default_factory=list)

@@ -223,7 +223,9 @@ def add_change_options(p: argparse.ArgumentParser) -> None:
                    help="for Terraform files named as PATHs, report the findings of their whole modules "
                         "(default: only the findings located in the named files)")
     p.add_argument("--jobs", type=_jobs, metavar="N",
-                   help="processes that parse Terraform files (default: the number of cores; 1: no pool)")
+                   help="processes that parse Terraform files; on a large estate (3,000 groups + workloads "
+                        "or more) the rules are also checked in two processes when N >= 2 (default: the "
+                        "number of cores; 1: one process)")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the parse cache ($IACSCAN_CACHE_DIR, else "
                         "$XDG_CACHE_HOME/iacscan or ~/.cache/iacscan)")
