@@ -29,6 +29,11 @@ class Severity(str, Enum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
+#: ``json.dumps(value, sort_keys=True, default=str)``, without building an encoder per call.
+_BASIS = json.JSONEncoder(sort_keys=True, default=str)
+#: The instance attribute (not a dataclass field) holding a finding's fingerprint and its basis.
+_MEMO = "_fingerprint_memo"
+
 _RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
 
 
@@ -59,12 +64,20 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """A stable hash of what the finding is, never of where its line is."""
-        basis = json.dumps(
-            [self.rule_id, self.scope, self.resource, self.details, self.path],
-            sort_keys=True, default=str,
-        )
-        return hashlib.sha256(basis.encode()).hexdigest()[:32]
+        """A stable hash of what the finding is, never of where its line is.
+
+        Computed once per finding (sorting, reports and baselines all ask for it) and kept
+        while the fields it is made of are the same objects; a finding is never changed in
+        place once made (``dataclasses.replace`` gives a new one, with no memo).
+        """
+        memo = self.__dict__.get(_MEMO)
+        if memo is not None and memo[1] is self.rule_id and memo[2] is self.scope \
+                and memo[3] is self.resource and memo[4] is self.details and memo[5] is self.path:
+            return memo[0]
+        basis = _BASIS.encode([self.rule_id, self.scope, self.resource, self.details, self.path])
+        fingerprint = hashlib.sha256(basis.encode()).hexdigest()[:32]
+        self.__dict__[_MEMO] = (fingerprint, self.rule_id, self.scope, self.resource, self.details, self.path)
+        return fingerprint
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.file, self.line, self.rule_id, self.resource, self.fingerprint)

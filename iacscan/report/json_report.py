@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from iacscan import __version__
-from iacscan.findings import Finding
+from iacscan.findings import Finding, Severity
 from iacscan.model import json_ready
 from iacscan.report import fingerprinted, summary
-from iacscan.report.jsontext import dumps
+from iacscan.report.jsontext import WrittenArray, dumps, string, text_array, text_object, write_into
 
 if TYPE_CHECKING:
     from iacscan.scan import ScanResult
@@ -80,5 +80,80 @@ def plain(value: Any) -> Any:
 
 
 def render(result: ScanResult) -> str:
-    """The JSON report text."""
-    return dumps(document(result)) + "\n"
+    """The JSON report text: ``dumps(document(result))`` and a newline, with the findings
+    written by ``FindingWriter`` (the same text, without a dict per finding)."""
+    doc = document_head(result)
+    doc["findings"] = WrittenArray(fingerprinted(result), FindingWriter())
+    doc["errors"] = [{"file": e.file, "message": e.message} for e in result.estate.errors]
+    return dumps(doc) + "\n"
+
+
+def document_head(result: ScanResult) -> dict[str, Any]:
+    """The keys of ``document`` before ``findings``."""
+    return {"version": FORMAT_VERSION, "tool": {"name": "iacscan", "version": __version__},
+            "summary": summary(result)}
+
+
+class FindingWriter:
+    """Writes ``(finding, fingerprint)`` as ``jsontext.write(finding_dict(finding, fingerprint),
+    newline)`` does, faster: the parts shared by many findings (rule id, severity and title;
+    the remediation texts, the bulk of a report, identical for findings of the same rule on
+    the same resource and facts) are written once per report, the rest straight from the
+    finding. A finding with anything unusual in it (a CloudTrail event, values that are not
+    plain text) is written from its dict."""
+
+    def __init__(self) -> None:
+        self._heads: dict[tuple[Any, ...], str] = {}
+        self._remediations: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, item: tuple[Finding, str], newline: str, out: list[str]) -> None:
+        finding, fingerprint = item
+        environment = finding.environment
+        if (finding.extra.get("event_id") or type(finding.message) is not str or type(finding.resource) is not str
+                or type(finding.file) is not str or type(finding.line) is not int or type(fingerprint) is not str
+                or not (environment is None or type(environment) is str)):
+            write_into(finding_dict(finding, fingerprint), newline, out)
+            return
+        details = text_object(finding.details, newline + "  ")
+        head = self._head(finding, newline)
+        remediation = self._remediation(finding.remediation, newline + "  ")
+        if head is None or remediation is None or details is None:
+            write_into(finding_dict(finding, fingerprint), newline, out)
+            return
+        inner = newline + "  "
+        out += (
+            head, ",", inner, '"message": ', string(finding.message), ",", inner, '"resource": ',
+            string(finding.resource), ",", inner, '"file": ', string(finding.file), ",", inner, '"line": ',
+            int.__repr__(finding.line), ",", inner, '"environment": ',
+            "null" if environment is None else string(environment), ",", inner, '"fingerprint": ',
+            string(fingerprint), ",", inner, '"details": ', details, ",", inner,
+            '"path": ', text_array(finding.path, inner), ",", inner, '"remediation": ', remediation, newline, "}",
+        )
+
+    def _head(self, finding: Finding, newline: str) -> str | None:
+        """``{`` and the rule id, severity and title (None when they are not plain text)."""
+        key = (finding.rule_id, finding.severity, finding.title, newline)
+        head = self._heads.get(key)
+        if head is None:
+            severity = finding.severity
+            if not (type(key[0]) is str and type(key[2]) is str and type(severity) is Severity):
+                return None
+            inner = newline + "  "
+            head = self._heads[key] = (
+                "{" + inner + '"rule_id": ' + string(finding.rule_id) + "," + inner + '"severity": '
+                + string(severity.value) + "," + inner + '"title": ' + string(finding.title))
+        return head
+
+    def _remediation(self, remediation: dict[str, str], newline: str) -> str | None:
+        """The remediation object, kept by its items (None when they are not all exact ``str``:
+        values of other types can be equal as keys and be written differently, 1 and True)."""
+        try:
+            key = (newline, *remediation.items())
+            text = self._remediations.get(key)
+        except (TypeError, AttributeError):  # not a dict, or values that cannot be keys
+            return None
+        if text is None:
+            text = text_object(remediation, newline)
+            if text is not None:
+                self._remediations[key] = text
+        return text
