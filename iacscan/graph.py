@@ -80,6 +80,11 @@ class EstateGraph:
         group = self.estate.groups.get(ref)
         return group if group is not None else self._by_live_id.get(ref)
 
+    def find_group(self, ref: str) -> SecurityGroup | None:
+        """The group a rule or workload names, as ``Estate.find_group`` finds it (by uid,
+        then the first by live id), through an index."""
+        return self._find_group(ref)
+
     def _peer_groups(self, group: SecurityGroup) -> dict[str, list[Rule]]:
         peers: dict[str, list[Rule]] = defaultdict(list)
         for rule in group.rules:
@@ -102,6 +107,9 @@ class EstateGraph:
         return {}
 
     def _resolve_groups(self, refs: tuple[object, ...]) -> list[SecurityGroup]:
+        if len(refs) == 1 and type(refs[0]) is str:  # the usual case: one reference
+            group = self._find_group(refs[0])
+            return [] if group is None else [group]
         out: list[SecurityGroup] = []
         for ref in refs:
             if isinstance(ref, Unknown) or not isinstance(ref, str):
@@ -114,9 +122,14 @@ class EstateGraph:
     @cached_property
     def _members(self) -> dict[str, list[Workload]]:
         members: dict[str, list[Workload]] = defaultdict(list)
+        resolved = self._groups_of  # what groups_of answers, without copying each answer
         with gc_paused():
             for workload in self.estate.workloads.values():
-                for group in self.groups_of(workload):
+                refs = tuple(workload.groups)
+                found = resolved.get(refs)
+                if found is None:
+                    found = resolved[refs] = self._resolve_groups(refs)
+                for group in found:
                     members[group.uid].append(workload)
         return members
 
@@ -124,10 +137,15 @@ class EstateGraph:
     def _referrers(self) -> dict[str, set[str]]:
         """Group uid → uids of the groups whose rules name it (the ``references`` edges)."""
         referrers: dict[str, set[str]] = defaultdict(set)
+        group_kind, find = PeerKind.GROUP, self._find_group
         with gc_paused():
             for uid, group in self.estate.groups.items():
-                for peer_uid in self._peer_groups(group):
-                    referrers[peer_uid].add(uid)
+                for rule in group.rules:  # the peers ``_peer_groups`` finds, without their rules
+                    peer = rule.peer
+                    if peer.kind is group_kind:
+                        target = find(peer.value)
+                        if target is not None:
+                            referrers[target.uid].add(uid)
         return referrers
 
     def members(self, group_uid: str) -> list[Workload]:

@@ -17,11 +17,15 @@ from iacscan.rules.base import Context, Remediation, rule
 SHARED = ["shared", "common", "global"]
 
 
-def _crosses(ctx: Context, a: str | None, b: str | None) -> bool:
-    """True when both environments are known, differ, and neither is a shared one."""
+def _shared(ctx: Context) -> set[str]:
+    """The rule's shared environments (option ``shared_environments``), lower-cased."""
+    return {str(s).lower() for s in ctx.options.get("shared_environments", SHARED)}
+
+
+def _crosses(shared: set[str], a: str | None, b: str | None) -> bool:
+    """True when both environments are known, differ, and neither is a ``shared`` one."""
     if not a or not b or a == b:
         return False
-    shared = {str(s).lower() for s in ctx.options.get("shared_environments", SHARED)}
     return a.lower() not in shared and b.lower() not in shared
 
 
@@ -87,9 +91,10 @@ def env201_workload_uses_foreign_group(ctx: Context) -> Iterator[Finding]:
         really shared between environments, tag its groups with a shared environment
         (``Environment = shared``) or add that value to ``shared_environments``.
     """
+    shared = _shared(ctx)
     for workload in ctx.estate.workloads.values():
         for group in ctx.graph.groups_of(workload):
-            if not _crosses(ctx, workload.environment, group.environment):
+            if not _crosses(shared, workload.environment, group.environment):
                 continue
             yield ctx.finding(
                 resource=workload.address, uid=workload.uid, location=workload.location,
@@ -168,18 +173,20 @@ def env202_group_admits_foreign_group(ctx: Context) -> Iterator[Finding]:
         environments (a shared CI runner, a monitoring host) should come from a group
         tagged with a shared environment, which is listed in ``shared_environments``.
     """
+    shared = _shared(ctx)
     for group in ctx.estate.groups.values():
         if not group.environment:
             continue
-        yield from _foreign_peers(ctx, group)
+        yield from _foreign_peers(ctx, group, shared)
 
 
-def _foreign_peers(ctx: Context, group: SecurityGroup) -> Iterator[Finding]:
+def _foreign_peers(ctx: Context, group: SecurityGroup, shared: set[str]) -> Iterator[Finding]:
+    ingress, group_kind = Direction.INGRESS, PeerKind.GROUP
     for entry in group.rules:
-        if entry.direction is not Direction.INGRESS or entry.peer.kind is not PeerKind.GROUP:
+        if entry.direction is not ingress or entry.peer.kind is not group_kind:
             continue
-        peer = ctx.estate.find_group(entry.peer.value)
-        if peer is None or peer.uid == group.uid or not _crosses(ctx, group.environment, peer.environment):
+        peer = ctx.graph.find_group(entry.peer.value)
+        if peer is None or peer.uid == group.uid or not _crosses(shared, group.environment, peer.environment):
             continue
         protocol, ports = _describe(entry.protocol, entry.from_port, entry.to_port)
         yield ctx.finding(
@@ -268,12 +275,13 @@ def env203_group_from_other_vpc(ctx: Context) -> Iterator[Finding]:
         Create the group in the workload's VPC (``vpc_id`` / ``VpcId``) and attach that
         one instead.
     """
+    keys: dict[object, VpcKey | None] = {}  # _vpc_key by reference: workloads and groups repeat them
     for workload in ctx.estate.workloads.values():
-        workload_vpc = _workload_vpc(ctx.estate, workload)
+        workload_vpc = _workload_vpc(ctx.estate, workload, keys)
         if workload_vpc is None:
             continue
         for group in ctx.graph.groups_of(workload):
-            group_vpc = _vpc_key(ctx.estate, group.vpc)
+            group_vpc = _known_vpc_key(ctx.estate, group.vpc, keys)
             if group_vpc is None or not _different(workload_vpc, group_vpc):
                 continue
             yield ctx.finding(
@@ -299,9 +307,20 @@ def _vpc_key(estate: Estate, ref: object) -> VpcKey | None:
     return (True, vpc.uid, vpc.address or vpc.uid) if vpc is not None else (False, ref, ref)
 
 
-def _workload_vpc(estate: Estate, workload: Workload) -> VpcKey | None:
+def _known_vpc_key(estate: Estate, ref: object, known: dict[object, VpcKey | None]) -> VpcKey | None:
+    """``_vpc_key``, remembered in ``known`` (for one scan)."""
+    if not isinstance(ref, str):
+        return None
+    if ref in known:
+        return known[ref]
+    found = known[ref] = _vpc_key(estate, ref)
+    return found
+
+
+def _workload_vpc(estate: Estate, workload: Workload,
+                  known: dict[object, VpcKey | None] | None = None) -> VpcKey | None:
     """The workload's own VPC, else the single VPC all its known subnets are in."""
-    own = _vpc_key(estate, workload.vpc)
+    own = _vpc_key(estate, workload.vpc) if known is None else _known_vpc_key(estate, workload.vpc, known)
     if own is not None:
         return own
     keys = set()
@@ -309,7 +328,8 @@ def _workload_vpc(estate: Estate, workload: Workload) -> VpcKey | None:
         subnet = estate.subnets.get(ref) if isinstance(ref, str) else None
         if subnet is None:
             subnet = next((s for s in estate.subnets.values() if s.live_id and s.live_id == ref), None)
-        key = _vpc_key(estate, subnet.vpc) if subnet is not None else None
+        key = (_vpc_key(estate, subnet.vpc) if known is None else _known_vpc_key(estate, subnet.vpc, known)) \
+            if subnet is not None else None
         if key is None:
             return None
         keys.add(key)

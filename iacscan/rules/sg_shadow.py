@@ -15,9 +15,19 @@ def peer_covers(outer: Peer, inner: Peer) -> bool:
     if outer.kind is not inner.kind or outer.kind is PeerKind.UNKNOWN:
         return False
     if outer.kind is PeerKind.CIDR:
-        a, b = net.parse_cidr(outer.value), net.parse_cidr(inner.value)
-        return a is not None and b is not None and a.version == b.version and b.subnet_of(a)  # type: ignore[arg-type]
+        key = (outer.value, inner.value)
+        found = _CIDR_COVERS.get(key)
+        if found is None:
+            a, b = net.parse_cidr(outer.value), net.parse_cidr(inner.value)
+            found = a is not None and b is not None and a.version == b.version and b.subnet_of(a)  # type: ignore[arg-type]
+            if len(_CIDR_COVERS) < 100_000:
+                _CIDR_COVERS[key] = found
+        return found
     return outer.value == inner.value
+
+
+#: ``peer_covers`` of two CIDR peers, by their values (estates repeat the same few ranges)
+_CIDR_COVERS: dict[tuple[str, str], bool] = {}
 
 
 def _order(item: Rule, index: int) -> tuple[str, int, int]:
@@ -27,20 +37,32 @@ def _order(item: Rule, index: int) -> tuple[str, int, int]:
 def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
     """(shadowed rule, a rule that covers it), each shadowed rule once. Of two identical
     rules only the later one (by file, line, position) is shadowed."""
-    entries: list[tuple[int, Rule, net.Traffic]] = []
-    buckets: dict[tuple[object, object], list[tuple[int, Rule, net.Traffic]]] = {}
+    entries: list[tuple[int, Rule, net.Traffic, tuple[object, object, str]]] = []
+    # only rules of the same bucket can cover each other (``peer_covers``): the same
+    # direction and kind of peer, and the same peer unless it is a CIDR
+    buckets: dict[tuple[object, object, str], list[tuple[int, Rule, net.Traffic, object]]] = {}
     for index, candidate in enumerate(group.rules):
         traffic = traffic_of(candidate)
         if traffic:
-            entry = (index, candidate, traffic)
+            peer = candidate.peer
+            key = (id(candidate.direction), id(peer.kind), "" if peer.kind is PeerKind.CIDR else peer.value)
+            entry = (index, candidate, traffic, key)
             entries.append(entry)
-            # only rules of the same direction and kind of peer can cover each other
-            buckets.setdefault((id(candidate.direction), id(candidate.peer.kind)), []).append(entry)
-    for i, item, traffic in entries:
-        for j, other, other_traffic in buckets[(id(item.direction), id(item.peer.kind))]:
+            bucket = buckets.get(key)
+            if bucket is None:
+                buckets[key] = [entry]
+            else:
+                bucket.append(entry)
+    if len(buckets) == len(entries):
+        return  # no rule shares a bucket with another
+    for i, item, traffic, key in entries:
+        bucket = buckets[key]
+        if len(bucket) == 1:
+            continue
+        for j, other, other_traffic, _ in bucket:
             if i == j:
                 continue
-            if not (other_traffic.covers(traffic) and peer_covers(other.peer, item.peer)):
+            if not (peer_covers(other.peer, item.peer) and other_traffic.covers(traffic)):
                 continue
             mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)
             if mutual and _order(item, i) < _order(other, j):

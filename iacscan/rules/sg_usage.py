@@ -4,13 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from iacscan.findings import Finding, Severity
-from iacscan.model import Estate, PeerKind, SecurityGroup, is_unknown
+from iacscan.model import Estate, PeerKind, SecurityGroup, Unknown
 from iacscan.rules._sg_common import group_finding
 from iacscan.rules.base import Context, Remediation, rule
 
 
 def scope_of(uid: str) -> str:
-    return uid.split("#", 1)[0]
+    return uid.partition("#")[0]
 
 
 @rule(
@@ -89,9 +89,18 @@ def default_group_used(ctx: Context) -> Iterator[Finding]:
 
 def uncertain_scopes(estate: Estate) -> set[str]:
     """Scopes where some group reference is unknown, so any group of it might be the one used."""
-    scopes = {scope_of(w.uid) for w in estate.workloads.values() if any(is_unknown(g) for g in w.groups)}
-    scopes |= {scope_of(g.uid) for g in estate.groups.values()
-               if any(r.peer.kind is PeerKind.UNKNOWN for r in g.rules)}
+    scopes: set[str] = set()
+    for workload in estate.workloads.values():
+        for ref in workload.groups:
+            if isinstance(ref, Unknown):
+                scopes.add(scope_of(workload.uid))
+                break
+    unknown = PeerKind.UNKNOWN
+    for group in estate.groups.values():
+        for item in group.rules:
+            if item.peer.kind is unknown:
+                scopes.add(scope_of(group.uid))
+                break
     scopes |= {scope_of(u.uid) for u in estate.unresolved if "group" in u.what.lower()}
     return scopes
 
