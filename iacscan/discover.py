@@ -111,8 +111,8 @@ def discover(root: Path, paths: list[Path], exclude: Sequence[str] = ()) -> Disc
     """
     found = Discovered(root=root)
     found.exclude = list(exclude)
-    tf_dirs: set[Path] = set()
-    docs: set[Path] = set()
+    tf_dirs: dict[Path, None] = {}  # in the order found (nearly sorted already: sorting is quick)
+    docs: dict[Path, None] = {}
     for path in paths:
         if path.is_dir():
             _walk(root, path, tf_dirs, docs, found)
@@ -123,47 +123,90 @@ def discover(root: Path, paths: list[Path], exclude: Sequence[str] = ()) -> Disc
     return found
 
 
-def _walk(root: Path, top: Path, tf_dirs: set[Path], docs: set[Path], found: Discovered) -> None:
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-        current = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and _dir_entry_ok(root, current, d, found))
-        for name in sorted(filenames):
-            if found.exclude or not _plain_file(current, name, tf_dirs, docs):
-                _classify(root, current / name, tf_dirs, docs, found)
+def _walk(root: Path, top: Path, tf_dirs: dict[Path, None], docs: dict[Path, None], found: Discovered) -> None:
+    """Classify what is below ``top`` as ``os.walk(top, followlinks=False)`` visits it (top-down,
+    a directory before its subdirectories, names sorted, a link to a directory not entered), from
+    ``os.scandir`` entries: a plain file or directory costs no ``lstat`` and no ``Path``."""
+    stack = [os.fspath(top)]
+    while stack:
+        dirpath = stack.pop()
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = list(listing)
+        except OSError:  # os.walk passes over a directory it cannot list
+            continue
+        subdirs: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (subdirs if is_dir else files).append(entry)
+        current = _DirPath(dirpath)
+        kept = sorted((e for e in subdirs if e.name not in SKIP_DIRS and _subdir_ok(root, current, e, found)),
+                      key=_name)
+        for entry in sorted(files, key=_name):
+            if found.exclude or not _plain_entry(current, entry, tf_dirs, docs):
+                _classify(root, current.path / entry.name, tf_dirs, docs, found)
+        stack.extend(e.path for e in reversed(kept) if not _is_link(e))
 
 
-def _mode(directory: Path, name: str) -> int | None:
-    """The ``lstat`` mode of ``directory/name`` (None when it cannot be read)."""
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
     try:
-        return os.lstat(os.path.join(directory, name)).st_mode
+        return entry.is_symlink()
     except OSError:
-        return None
-
-
-def _dir_entry_ok(root: Path, current: Path, name: str, found: Discovered) -> bool:
-    """``_dir_ok`` for ``current/name``, answered without building paths for a plain directory
-    when nothing is excluded."""
-    if not found.exclude:
-        mode = _mode(current, name)
-        if mode is not None and not stat.S_ISLNK(mode):
-            return True
-    return _dir_ok(root, current / name, found)
-
-
-def _plain_file(current: Path, name: str, tf_dirs: set[Path], docs: set[Path]) -> bool:
-    """``_classify`` for a regular file that is not a link (what nearly every file is), with one
-    ``lstat`` and no path built for it; False (nothing done) for anything else, which
-    ``_classify`` then judges. Only when there are no exclude patterns."""
-    mode = _mode(current, name)
-    if mode is None or stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return False
-    lower = name.lower()
+
+
+class _DirPath:
+    """The ``Path`` of a directory being walked, made only when something asks for it."""
+
+    __slots__ = ("text", "_path", "terraform")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._path: Path | None = None
+        self.terraform = False  # a Terraform file of this directory was found
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = Path(self.text)
+        return self._path
+
+
+def _subdir_ok(root: Path, current: _DirPath, entry: os.DirEntry[str], found: Discovered) -> bool:
+    """``_dir_ok`` for a subdirectory, answered without a path for a plain directory when
+    nothing is excluded."""
+    if not found.exclude and not _is_link(entry):
+        return True
+    return _dir_ok(root, current.path / entry.name, found)
+
+
+def _plain_entry(current: _DirPath, entry: os.DirEntry[str], tf_dirs: dict[Path, None],
+                 docs: dict[Path, None]) -> bool:
+    """``_classify`` for a regular file that is not a link (what nearly every file is), from its
+    directory entry; False (nothing done) for anything else, which ``_classify`` then judges.
+    Only when there are no exclude patterns."""
+    try:
+        if entry.is_symlink() or not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+            return False
+    except OSError:
+        return False
+    lower = entry.name.lower()
     if lower.endswith(TF_SUFFIXES):
-        tf_dirs.add(current)
+        if not current.terraform:
+            tf_dirs[current.path] = None
+            current.terraform = True
     elif lower.endswith(TFVARS_SUFFIXES):
         pass
     elif lower.endswith(DOC_SUFFIXES):
-        docs.add(current / name)
+        docs[current.path / entry.name] = None
     return True
 
 
@@ -191,7 +234,7 @@ def _dir_ok(root: Path, path: Path, found: Discovered) -> bool:
     return True
 
 
-def _classify(root: Path, path: Path, tf_dirs: set[Path], docs: set[Path], found: Discovered) -> None:
+def _classify(root: Path, path: Path, tf_dirs: dict[Path, None], docs: dict[Path, None], found: Discovered) -> None:
     if excluded(root, path, found.exclude):
         return
     name = path.name.lower()
@@ -204,11 +247,11 @@ def _classify(root: Path, path: Path, tf_dirs: set[Path], docs: set[Path], found
         found.skipped_links.append(path)
         return
     if name.endswith(TF_SUFFIXES):
-        tf_dirs.add(path.parent)
+        tf_dirs[path.parent] = None
     elif name.endswith(TFVARS_SUFFIXES):
         return
     elif name.endswith(DOC_SUFFIXES):
-        docs.add(path)
+        docs[path] = None
 
 
 def _unreadable(path: Path) -> str | None:
