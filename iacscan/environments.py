@@ -22,6 +22,12 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-
 
 def tokens(text: str) -> list[str]:
     """The lower-case words of a name: split on non-alphanumerics and CamelCase humps."""
+    if text == text.lower():
+        # No capitals: the humps can only be letters followed by digits; when no run of
+        # letters and digits mixes them, splitting on the rest gives the same words.
+        parts = _SPLIT.split(text)
+        if all(p.isalpha() or p.isdigit() or not p for p in parts):
+            return [p for p in parts if p]
     return [t for t in _SPLIT.split(_CAMEL.sub(" ", text).lower()) if t]
 
 
@@ -59,6 +65,8 @@ class EnvironmentResolver:
         return found
 
     def from_tags(self, tags: dict[str, str]) -> str | None:
+        if not tags:
+            return None
         for key in self.config.tag_keys:
             value = tags.get(key)
             if isinstance(value, str) and not value.startswith("${"):
@@ -101,7 +109,12 @@ class EnvironmentResolver:
         self, *, file: str, vpc: object, tags: dict[str, str], names: Iterable[object], hint: str | None,
         vpc_aliases: Iterable[str] = (), account: str | None = None,
     ) -> str | None:
-        found = self.from_mapping(file, vpc, vpc_aliases, account) or self.from_tags(tags)
+        return self.from_mapping(file, vpc, vpc_aliases, account) or self.from_clues(
+            file=file, tags=tags, names=names, hint=hint)
+
+    def from_clues(self, *, file: str, tags: dict[str, str], names: Iterable[object], hint: str | None) -> str | None:
+        """``resolve`` without the ruleset mapping: tags, names, the file path, the hint."""
+        found = self.from_tags(tags)
         if found:
             return found
         for name in names:
@@ -131,15 +144,19 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
             file=vpc.location.file, vpc=vpc.uid, tags=vpc.tags, names=[vpc.address], hint=None,
             vpc_aliases=[vpc.live_id], account=account_of(vpc.uid, vpc.location.resource_id))
     objects: list[SecurityGroup | Workload] = [*estate.groups.values(), *estate.workloads.values()]
+    mapped = bool(config.mapping)  # without a mapping, its clues (VPC aliases, account) are not needed
     for obj in objects:
         names: list[object] = [obj.name, obj.address]
         vpc_ref = obj.vpc if isinstance(obj.vpc, str) and obj.vpc else None
         if vpc_ref is None and isinstance(obj, Workload):
             vpc_ref = _subnets_vpc(estate, obj.subnets)
         known = _find_vpc(estate, vpc_ref, by_live_id)
-        env = resolver.resolve(file=obj.location.file, vpc=vpc_ref, tags=obj.tags, names=names,
-                               hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [],
-                               account=account_of(obj.uid, obj.location.resource_id))
+        if mapped:
+            env = resolver.resolve(file=obj.location.file, vpc=vpc_ref, tags=obj.tags, names=names,
+                                   hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [],
+                                   account=account_of(obj.uid, obj.location.resource_id))
+        else:
+            env = resolver.from_clues(file=obj.location.file, tags=obj.tags, names=names, hint=obj.env_hint)
         obj.environment = env or (known.environment if known else None)
 
 

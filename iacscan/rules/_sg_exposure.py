@@ -19,8 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from iacscan import net
-from iacscan.model import Estate, Rule, SecurityGroup
-from iacscan.rules._sg_common import ingress, peer_addresses, traffic_of
+from iacscan.model import Direction, Estate, PeerKind, Rule, SecurityGroup
+from iacscan.rules._sg_common import peer_addresses, traffic_of
 
 _OTHER = "*"  # every protocol other than the port-bearing ones (only protocol all covers it)
 _PORT_KEYS = ("tcp", "udp", "icmp", "icmpv6")
@@ -113,6 +113,8 @@ def _participants(members: list[_Entry], family: str) -> tuple[list[_Entry], boo
     return [e for e in members if _family(e.addresses, family).is_public()], False
 
 
+_INGRESS = Direction.INGRESS
+_NO_ADDRESSES = (PeerKind.GROUP, PeerKind.SELF, PeerKind.UNKNOWN)  # ``peer_addresses`` gives them none
 _memo: dict[str, list[Exposure]] = {}
 _memo_owner: list[weakref.ref[Estate]] = []
 
@@ -132,13 +134,15 @@ def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
 
 def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
     found_rules = []
-    for rule in ingress(group):
+    for rule in group.rules:
+        if rule.direction is not _INGRESS or rule.peer.kind in _NO_ADDRESSES:
+            continue  # egress, or a peer that stands for no addresses (``peer_addresses``)
         addresses = peer_addresses(estate, rule.peer)
         if addresses:
             traffic = traffic_of(rule)
             if traffic:
                 found_rules.append((rule, traffic, addresses))
-    if not _may_cover([a for _, _, a in found_rules]):
+    if not found_rules or not _may_cover([a for _, _, a in found_rules]):
         return []
     first: dict[int, int] = {}
     idents = tuple(first.setdefault(id(rule), i) for i, (rule, _, _) in enumerate(found_rules))

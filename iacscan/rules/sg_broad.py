@@ -5,7 +5,8 @@ from collections.abc import Iterator
 
 from iacscan import net
 from iacscan.findings import Finding, Severity
-from iacscan.rules._sg_common import describe_rule, ingress, peer_addresses, peer_networks, rule_finding, traffic_of
+from iacscan.model import Direction, PeerKind
+from iacscan.rules._sg_common import describe_rule, peer_addresses, peer_networks, rule_finding, traffic_of
 from iacscan.rules._sg_exposure import exposed_rule_ids, internet_exposure
 from iacscan.rules.base import Context, Remediation, rule
 from iacscan.rules.sg_internet import REVOKE_INGRESS
@@ -84,6 +85,9 @@ def internet_wide_range(ctx: Context) -> Iterator[Finding]:
                     break
 
 
+_NO_ADDRESSES = (PeerKind.GROUP, PeerKind.SELF, PeerKind.UNKNOWN)  # ``peer_addresses`` gives them none
+
+
 def _is_broad(networks: list[str], share: float, threshold: float) -> bool:
     if threshold > 0:
         return share > threshold
@@ -144,7 +148,9 @@ def broad_public_source(ctx: Context) -> Iterator[Finding]:
     threshold = ctx.ruleset.broad_range_share
     for group in ctx.estate.groups.values():
         exposed = exposed_rule_ids(internet_exposure(ctx.estate, group))
-        for item in ingress(group):
+        for item in group.rules:
+            if item.direction is not Direction.INGRESS or item.peer.kind in _NO_ADDRESSES:
+                continue  # egress, or a peer that stands for no addresses (``peer_addresses``)
             addresses = peer_addresses(ctx.estate, item.peer)
             if not addresses or addresses.is_internet or id(item) in exposed or traffic_of(item) is None:
                 continue

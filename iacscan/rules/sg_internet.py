@@ -104,12 +104,17 @@ def internet_sensitive_port(ctx: Context) -> Iterator[Finding]:
     """
     sensitive = _sensitive(ctx)
     admin = set(ctx.ruleset.admin_ports)
+    known: dict[tuple[net.Intervals, net.Intervals], list[int]] = {}  # exposures repeat the same ports
     for group in ctx.estate.groups.values():
         for exp in internet_exposure(ctx.estate, group):
             if exp.all_ports():
                 continue
-            found = sorted({p for proto in ("tcp", "udp") for lo, hi in
-                            exp.ports(proto).intersection(sensitive).spans for p in range(lo, hi + 1)})
+            key = (exp.ports("tcp"), exp.ports("udp"))
+            found = known.get(key)
+            if found is None:
+                found = known[key] = sorted({p for ports in key for lo, hi in
+                                             ports.intersection(sensitive).spans for p in range(lo, hi + 1)})
+            found = list(found)
             if not found:
                 continue
             severity = Severity.CRITICAL if admin & set(found) else Severity.HIGH
