@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from iacscan.findings import Finding, Severity
-from iacscan.model import Location, Rule, SecurityGroup, Unknown, is_unknown
+from iacscan.model import Location, PeerKind, Rule, SecurityGroup, Unknown, is_unknown
 from iacscan.rules._sg_common import ports_text, target
 from iacscan.rules.base import Context, Remediation, rule
 
@@ -69,6 +69,11 @@ def _rule_unknowns(item: Rule) -> Iterator[tuple[str, Unknown]]:
 
 def _group_notes(group: SecurityGroup) -> Iterator[tuple[str, str, Location, str, Unknown]]:
     for item in group.rules:
+        peer = item.peer
+        if peer.unknown is None and peer.kind is not PeerKind.UNKNOWN and not (
+                isinstance(item.protocol, Unknown) or isinstance(item.from_port, Unknown)
+                or isinstance(item.to_port, Unknown)):
+            continue  # nothing unknown: ``_rule_unknowns`` has nothing to say
         resource, uid = target(group, item)
         for what, unknown in _rule_unknowns(item):
             yield resource, uid, item.location, what, unknown

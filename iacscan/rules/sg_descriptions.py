@@ -17,13 +17,15 @@ def _missing(value: object) -> bool:
     return not text or text == TERRAFORM_DEFAULT_DESCRIPTION
 
 
-def _blocks(group: SecurityGroup) -> dict[tuple[str, ...], list[Rule]]:
+def _blocks(group: SecurityGroup) -> dict[tuple[object, ...], list[Rule]]:
     """Atomic rules grouped by the block that declared them: location and origin, and the
     direction, protocol and ports (which a code block shares, and which tell apart the
     rules of live groups, whose rules all have the same empty location)."""
-    blocks: dict[tuple[str, ...], list[Rule]] = {}
+    blocks: dict[tuple[object, ...], list[Rule]] = {}
     for item in group.rules:
-        key = (item.location.file, str(item.location.line), item.origin, item.direction.value,
+        location = item.location
+        # the block's identity (the direction's identity stands for its value, the line for its text)
+        key = (location.file, location.line, item.origin, id(item.direction),
                str(item.protocol), str(item.from_port), str(item.to_port))
         blocks.setdefault(key, []).append(item)
     return blocks

@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from iacscan.findings import Finding, Severity
-from iacscan.rules._sg_common import describe_rule, egress, peer_addresses, rule_finding, traffic_of
+from iacscan.model import Direction
+from iacscan.rules._sg_common import describe_rule, peer_addresses, rule_finding, traffic_of
 from iacscan.rules.base import Context, Remediation, rule
 
 _EGRESS = Remediation(
@@ -74,7 +75,9 @@ def internet_all_egress(ctx: Context) -> Iterator[Finding]:
     the VPC resolver.
     """
     for group in ctx.estate.groups.values():
-        for item in egress(group):
+        for item in group.rules:
+            if item.direction is not Direction.EGRESS:
+                continue
             traffic = traffic_of(item)
             if traffic is None or not traffic.everything:
                 continue

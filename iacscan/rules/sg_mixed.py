@@ -85,6 +85,9 @@ def inline_and_standalone(ctx: Context) -> Iterator[Finding]:
     for group in ctx.estate.groups.values():
         if group.source not in ("terraform", "plan"):
             continue
+        origins = [r.origin for r in group.rules]
+        if all(origins) or not any(origins):
+            continue  # only one kind of rule (or none)
         inline = [r for r in group.rules if not r.origin]
         standalone = sorted({r.origin_address or r.origin for r in group.rules if r.origin})
         if inline and standalone:
