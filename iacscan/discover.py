@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import posixpath
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ class Within:
 
     def text(self, path: str, link: bool) -> bool:
         """``self(Path(path), link)`` for the text of a path as ``Path`` writes it (tidy)."""
-        directory, name = os.path.split(path)
+        directory, name = _split(path)
         if self._real is None or link or name in ("", ".", ".."):
             return inside(self.root, Path(path))
         real_dir = self._resolve_dir(directory or ".")
@@ -100,6 +101,18 @@ class Within:
                 real = None
         self._dirs[directory] = real
         return real
+
+
+def _posix_split(path: str) -> tuple[str, str]:
+    """``posixpath.split(path)`` for a ``str``, inline (asked for every file a scan suppresses in)."""
+    cut = path.rfind("/") + 1
+    head, tail = path[:cut], path[cut:]
+    if head and head != "/" * len(head):
+        head = head.rstrip("/")
+    return head, tail
+
+
+_split = _posix_split if os.path is posixpath else os.path.split
 
 
 def discover(root: Path, paths: list[Path], exclude: Sequence[str] = ()) -> Discovered:

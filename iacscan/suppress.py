@@ -49,6 +49,7 @@ _RULE_ID = re.compile(r"[A-Z]+[0-9]+")
 _HCL_SUFFIX = ".tf"
 _WORD = b"iacscan"  # in every suppression: the comment marker and the CloudFormation Metadata key
 _CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -158,12 +159,8 @@ def _file_suppressions(path: str, rel: str, mtime_ns: int, size: int) -> tuple[S
     CloudFormation ``Metadata`` key are both written that way, in ASCII, so in UTF-8 the
     byte test answers exactly as a test of the decoded text would): others are not decoded.
     """
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return ()
-    if _WORD not in raw:
+    raw = _read(path, size)
+    if raw is None or _WORD not in raw:
         return ()
     try:
         text = _decode(raw)
@@ -175,6 +172,28 @@ def _file_suppressions(path: str, rel: str, mtime_ns: int, size: int) -> tuple[S
         return tuple(_cfn_suppressions(text, rel))
     except Exception:  # noqa: BLE001 - a file the parsers rejected is IAC001 already
         return ()
+
+
+def _read(path: str, size: int) -> bytes | None:
+    """The bytes of the regular file ``path`` (``size`` bytes when it was stat'ed), None when it
+    cannot be read: ``os.open``/``os.read`` of the expected size, without the buffered file
+    object ``open`` builds (a scan reads every file it scanned, most of them to find nothing)."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        chunks = [data]  # it grew since: read on to its end
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _decode(raw: bytes) -> str:

@@ -1,0 +1,32 @@
+"""The small readers under ``suppress.collect``: whole files by ``os.read``, paths split inline."""
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from iacscan.discover import _posix_split
+from iacscan.suppress import _read
+
+
+def test_read_gives_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    body = b"# iacscan:ignore SG101 reason=\"x\"\n" + bytes(range(256)) * 300
+    path.write_bytes(body)
+    assert _read(str(path), len(body)) == body
+    assert _read(str(path), 10) == body  # grown since it was stat'ed: read to its end
+    assert _read(str(path), len(body) + 50) == body  # shrunk since
+    path.write_bytes(b"")
+    assert _read(str(path), 0) == b""
+
+
+def test_read_of_what_cannot_be_read_is_none(tmp_path: Path) -> None:
+    assert _read(str(tmp_path / "missing.tf"), 3) is None
+    assert _read(str(tmp_path), 3) is None  # a directory
+
+
+@given(st.lists(st.sampled_from(["", "/", "a", "b.tf", ".", "..", "//", "x y"]), max_size=6).map("".join))
+def test_posix_split_is_posixpath_split(path: str) -> None:
+    assert _posix_split(path) == posixpath.split(path)
