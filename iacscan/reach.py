@@ -298,6 +298,8 @@ class Reachability:
         return found
 
     def _ingress_cidr_index(self) -> dict[object, list[str]]:
+        if not self._akey_addrs:
+            return {}  # no signature has addresses: ranges touch none
         index: dict[object, set[str]] = defaultdict(set)
         for uid, view in self.views.items():
             if not self.members.get(uid):
@@ -335,13 +337,16 @@ class Reachability:
         candidates come from indexes and pass a coarse port filter. Receivers admitting
         anyone that only ``src``'s egress to anyone reaches are found by
         ``iacscan.reach_paths`` through its pools."""
-        any_mask = traffic_mask(src.out_anyone)
+        any_mask = 0 if src.out_anyone is NOTHING else traffic_mask(src.out_anyone)
         group_masks: dict[str, int] = {}
         akey_masks: dict[object, int] = defaultdict(int)
+        located = bool(self._akey_addrs)  # else ranges touch no signature (``touching``)
         for g in src.groups:
             egress = self.views[g].egress
             for h, traffic in egress.groups.items():
                 group_masks[h] = group_masks.get(h, 0) | traffic_mask(traffic)
+            if not located:
+                continue
             for addresses, traffic in egress.cidrs:
                 mask = traffic_mask(traffic)
                 for akey in self.touching(addresses):

@@ -39,6 +39,8 @@ def is_resolved(rule: Rule) -> bool:
 
 _PLAIN = (int, type(None))
 _TRAFFIC_OF: dict[tuple[object, object, object], net.Traffic | None] = {}
+_MISSING = object()
+_UNKNOWN_PEER = PeerKind.UNKNOWN
 
 
 def traffic_of(rule: Rule) -> net.Traffic | None:
@@ -46,11 +48,12 @@ def traffic_of(rule: Rule) -> net.Traffic | None:
     invalid rule admits nothing AWS would accept: SG107 reports it)."""
     proto, lo, hi = rule.protocol, rule.from_port, rule.to_port
     if type(proto) is str and type(lo) in _PLAIN and type(hi) in _PLAIN:
-        if rule.peer.kind is PeerKind.UNKNOWN:
+        if rule.peer.kind is _UNKNOWN_PEER:
             return None
         key: tuple[object, object, object] = (proto, lo, hi)
-        if key in _TRAFFIC_OF:
-            return _TRAFFIC_OF[key]
+        found = _TRAFFIC_OF.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
         found = _traffic_of(rule)
         if len(_TRAFFIC_OF) < 100_000:
             _TRAFFIC_OF[key] = found

@@ -136,6 +136,8 @@ def _when(value: Any) -> dt.datetime | None:
 
 
 def _live(ctx: Context) -> Iterator[Finding]:
+    if not ctx.estate.images:
+        return  # no live AMI facts: nothing to judge
     now = _when(ctx.estate.snapshot_time) or dt.datetime.now(dt.timezone.utc)
     limit = int(ctx.options.get("max_ami_age_days", 180))
     for workload in ctx.estate.workloads.values():

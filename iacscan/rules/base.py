@@ -10,6 +10,7 @@ in one place.
 from __future__ import annotations
 
 import inspect
+import string
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,15 +38,36 @@ class Remediation:
     cloudformation: str = ""
 
     def render(self, values: dict[str, Any]) -> dict[str, str]:
+        plan = _render_plan(self)
+        if all(fixed is not None for _, _, fixed in plan):
+            return {key: fixed for key, _, fixed in plan}  # type: ignore[misc]
         safe = _SafeDict({k: str(v) for k, v in values.items()})
         if safe.get("protocol") == "all" and safe.get("ports", "all") in ("all", "", "None"):
             safe["ports"] = "traffic"  # "{protocol} {ports}" reads "all traffic", not "all all"
-        out = {}
-        for key in ("summary", "console", "cli", "boto3", "terraform", "cloudformation"):
-            text = getattr(self, key)
-            if text:
-                out[key] = text.format_map(safe)
-        return out
+        return {key: text.format_map(safe) if fixed is None else fixed for key, text, fixed in plan}
+
+
+#: Per remediation (by identity, kept alive here): its non-empty templates in order, each
+#: with its text when it has no placeholder (the same whatever the values), else None.
+_PLANS: dict[int, tuple[Remediation, list[tuple[str, str, str | None]]]] = {}
+_FORMATTER = string.Formatter()
+
+
+def _render_plan(remediation: Remediation) -> list[tuple[str, str, str | None]]:
+    found = _PLANS.get(id(remediation))
+    if found is not None and found[0] is remediation:
+        return found[1]
+    plan: list[tuple[str, str, str | None]] = []
+    for key in ("summary", "console", "cli", "boto3", "terraform", "cloudformation"):
+        text = getattr(remediation, key)
+        if text:
+            try:
+                fixed = all(name is None for _, name, _, _ in _FORMATTER.parse(text))
+            except ValueError:
+                fixed = False  # let format_map report it as it always did
+            plan.append((key, text, text.format_map({}) if fixed else None))
+    _PLANS[id(remediation)] = (remediation, plan)
+    return plan
 
 
 class _SafeDict(dict[str, str]):

@@ -30,6 +30,21 @@ def peer_covers(outer: Peer, inner: Peer) -> bool:
 _CIDR_COVERS: dict[tuple[str, str], bool] = {}
 
 
+#: ``Traffic.covers`` by the identities of the two traffics (rules share the remembered
+#: traffic objects of ``traffic_of``); the entries keep both alive, so the ids stay theirs.
+_COVERS: dict[tuple[int, int], tuple[net.Traffic, net.Traffic, bool]] = {}
+
+
+def _covers(outer: net.Traffic, inner: net.Traffic) -> bool:
+    found = _COVERS.get((id(outer), id(inner)))
+    if found is not None:
+        return found[2]
+    result = outer.covers(inner)
+    if len(_COVERS) < 100_000:
+        _COVERS[(id(outer), id(inner))] = (outer, inner, result)
+    return result
+
+
 def _order(item: Rule, index: int) -> tuple[str, int, int]:
     return (item.location.file, item.location.line, index)
 
@@ -62,7 +77,7 @@ def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
         for j, other, other_traffic, _ in bucket:
             if i == j:
                 continue
-            if not (peer_covers(other.peer, item.peer) and other_traffic.covers(traffic)):
+            if not (peer_covers(other.peer, item.peer) and _covers(other_traffic, traffic)):
                 continue
             mutual = traffic.covers(other_traffic) and peer_covers(item.peer, other.peer)
             if mutual and _order(item, i) < _order(other, j):
