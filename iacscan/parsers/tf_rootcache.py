@@ -71,12 +71,19 @@ class Fingerprints:
         self.memo: dict[str, str] = {}
         self.keys: dict[Path, str] = {}
         self.paths: dict[str, Path] = {}
+        text = str(root)
+        self._prefix = text if text.endswith(os.sep) else text + os.sep
 
     def key(self, path: Path) -> str:
         """``path`` relative to the scan root, as ``_norm(root / key)`` gives it back."""
         found = self.keys.get(path)
         if found is None:
-            found = self.keys[path] = os.path.relpath(path, self.root).replace(os.sep, "/")
+            text = str(path)
+            if text.startswith(self._prefix) and os.path.normpath(text) == text:
+                found = text[len(self._prefix):]  # what relpath gives, without its cost
+            else:
+                found = os.path.relpath(path, self.root)
+            found = self.keys[path] = found.replace(os.sep, "/")
             self.paths.setdefault(found, path)
         return found
 
