@@ -85,7 +85,7 @@ def render(result: ScanResult) -> str:
     doc = document_head(result)
     doc["findings"] = WrittenArray(fingerprinted(result), FindingWriter())
     doc["errors"] = [{"file": e.file, "message": e.message} for e in result.estate.errors]
-    return dumps(doc) + "\n"
+    return dumps(doc, "\n")
 
 
 def document_head(result: ScanResult) -> dict[str, Any]:

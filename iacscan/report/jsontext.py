@@ -37,10 +37,12 @@ class WrittenArray(Generic[T]):
         self.write = write
 
 
-def dumps(value: Any) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False)`` (and ``WrittenArray`` as an array)."""
+def dumps(value: Any, end: str = "") -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False) + end`` (and ``WrittenArray`` as an array);
+    ``end`` joined with the rest rather than added to a copy of a large text."""
     out: list[str] = []
     _value(value, "\n", out)
+    out.append(end)
     return "".join(out)
 
 
@@ -57,9 +59,8 @@ def write_into(value: Any, newline: str, out: list[str]) -> None:
     _value(value, newline, out)
 
 
-def string(text: str) -> str:
-    """The JSON text of the string ``text`` (an exact ``str``), as ``dumps`` writes it."""
-    return _STR(text)
+#: ``string(text)``: the JSON text of the string ``text`` (an exact ``str``), as ``dumps`` writes it.
+string: Callable[[str], str] = _STR
 
 
 def text_object(value: Any, newline: str) -> str | None:

@@ -42,7 +42,7 @@ _MAX_TEXT = 1024
 def render(result: ScanResult) -> str:
     """The SARIF log as JSON text (deterministic: sorted rules and results, fixed keys):
     ``dumps(document(result))`` and a newline, the results written by ``ResultWriter``."""
-    return dumps(_document_text(result)) + "\n"
+    return dumps(_document_text(result), "\n")
 
 
 def document(result: ScanResult) -> dict[str, Any]:
@@ -106,7 +106,7 @@ class ResultWriter:
         out += (
             head, frame[1], string(sarif_message(finding.message or finding.title)), frame[2], uri, frame[3],
             int.__repr__(max(finding.line, 1)), frame[4], string(fingerprint), frame[5], string(fingerprint),
-            frame[6], string(finding.severity.value), frame[7], string(finding.resource), frame[8],
+            frame[6], string(finding.severity._value_), frame[7], string(finding.resource), frame[8],
             "null" if environment is None else string(environment), frame[9],
             text_array(finding.path, frame[10]), frame[11] if details else "", details_text, frame[12],
         )
