@@ -11,7 +11,7 @@ from iacscan import __version__
 from iacscan.findings import Finding, Severity
 from iacscan.model import json_ready
 from iacscan.report import fingerprinted, summary
-from iacscan.report.jsontext import WrittenArray, dumps, string, text_array, text_object, write_into
+from iacscan.report.jsontext import WrittenArray, dumps, string, text_array, text_object, write, write_into
 
 if TYPE_CHECKING:
     from iacscan.scan import ScanResult
@@ -114,13 +114,15 @@ class FindingWriter:
                 or not (environment is None or type(environment) is str)):
             write_into(finding_dict(finding, fingerprint), newline, out)
             return
-        details = text_object(finding.details, newline + "  ")
+        inner = newline + "  "
         head = self._head(finding, newline)
-        remediation = self._remediation(finding.remediation, newline + "  ")
-        if head is None or remediation is None or details is None:
+        remediation = self._remediation(finding.remediation, inner)
+        if head is None or remediation is None:
             write_into(finding_dict(finding, fingerprint), newline, out)
             return
-        inner = newline + "  "
+        details = text_object(finding.details, inner)
+        if details is None:
+            details = write(plain(finding.details), inner)
         out += (
             head, ",", inner, '"message": ', string(finding.message), ",", inner, '"resource": ',
             string(finding.resource), ",", inner, '"file": ', string(finding.file), ",", inner, '"line": ',

@@ -47,8 +47,8 @@ def dumps(value: Any, end: str = "") -> str:
 
 
 def write(value: Any, newline: str) -> str:
-    """The text of ``value`` placed where ``newline`` is its own line break and indent (``"\n"``
-    at the top, ``"\n  "`` one level in...): what ``dumps`` writes for it there."""
+    """The text of ``value`` placed where ``newline`` is its own line break and indent (a line
+    break alone at the top, then two more spaces a level): what ``dumps`` writes for it there."""
     out: list[str] = []
     _value(value, newline, out)
     return "".join(out)
