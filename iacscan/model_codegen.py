@@ -74,8 +74,10 @@ class _Source:
     def fail(self, indent: int, message: str) -> None:
         self.add(indent, f"fail({message!r})")
 
-    def compile(self, function: str) -> Callable[[Any], Any]:
-        exec(compile("\n".join(self.lines) + "\n", f"<model_codec {function}>", "exec"), self.ns)  # noqa: S102
+    def compile(self, function: str, cls: type) -> Callable[[Any], Any]:
+        """The function the lines define (``function`` of ``cls``, as profiles and tracebacks name it)."""
+        exec(compile("\n".join(self.lines) + "\n", f"<model_codec {cls.__name__}.{function}>", "exec"),  # noqa: S102
+             self.ns)
         return typing.cast(Callable[[Any], Any], self.ns[function])
 
 
@@ -148,12 +150,13 @@ def _decode_source(cls: type, fields: tuple[dataclasses.Field[Any], ...], hints:
     src.add(0, "def decode(data):")
     src.add(1, "if type(data) is not list:")
     src.fail(2, f"malformed {what}: not a list")
-    src.add(1, f"if len(data) != {n}:")
     if keep < n:
-        src.add(2, f"if not {keep} <= len(data) < {n}:")
+        src.add(1, f"if (size := len(data)) != {n}:")
+        src.add(2, f"if not {keep} <= size < {n}:")
         src.fail(3, f"malformed {what}: not {n} fields")
-        src.add(2, f"data = data + {src.name(fill)}[len(data) - {keep}]")
+        src.add(2, f"data = data + {src.name(fill)}[size - {keep}]")
     else:
+        src.add(1, f"if len(data) != {n}:")
         src.fail(2, f"malformed {what}: not {n} fields")
     names = [f"f{i}" for i in range(n)]
     if n:
@@ -167,7 +170,7 @@ def _decode_source(cls: type, fields: tuple[dataclasses.Field[Any], ...], hints:
     else:  # frozen: what its __init__ does through object.__setattr__, at once
         src.add(1, "obj.__dict__.update({" + ", ".join(f"{f.name!r}: {v}" for v, f in zip(names, fields)) + "})")
     src.add(1, "return obj")
-    return src.compile("decode")
+    return src.compile("decode", cls)
 
 
 def _decode_value(src: _Source, hint: Any, var: str, ind: int, where: str) -> None:
@@ -270,7 +273,7 @@ def _encode_source(cls: type, fields: tuple[dataclasses.Field[Any], ...], hints:
     for var, f in zip(names, fields):
         _encode_value(src, hints[f.name], var, 1, f"{what}.{f.name}")
     _trimmed(src, names, pads, keep, n, 1)
-    return src.compile("encode")
+    return src.compile("encode", cls)
 
 
 def _trimmed(src: _Source, names: list[str], pads: list[list[Any] | None], keep: int, end: int, ind: int) -> None:

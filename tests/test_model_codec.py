@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 import typing
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ from iacscan.model import (
     Direction, Estate, EventRule, Location, MetricAlarm, AlarmMetric, Peer, PeerKind, Rule, SecurityGroup,
     Tier, Unknown, Workload,
 )
-from iacscan.model_codec import CodecError, decode, encode
+from iacscan.model_codec import FORMAT, CodecError, decode, encode
 from iacscan.parsers.cloudformation import parse_documents
 from tests.helpers import CORPUS, FIXTURES
 
@@ -195,3 +199,247 @@ def test_every_corpus_template_model_round_trips() -> None:
     estate = parse_documents(root, _templates(root), None)
     assert len(estate.groups) > 100 and len(estate.workloads) > 200
     assert through_json(estate) == estate
+
+
+# -- generated code: every kind of field, exactly and against malformed data ---------------------
+
+
+class Colour(Enum):
+    RED = 1
+    BLUE = 2
+
+
+class Mixed(Enum):
+    A = "a"
+    B = 2
+
+
+@dataclass(frozen=True)
+class Leaf:
+    name: str
+    n: int = 0
+
+
+@dataclass
+class Kinds:
+    """One field of each kind the generated encoder and decoder treat in their own way."""
+
+    s: str
+    i: int
+    b: bool
+    f: float
+    opt_s: str | None
+    e: Direction
+    ie: Colour
+    me: Mixed
+    leaf: Leaf
+    un: str | Unknown | None
+    num: int | Unknown | None
+    tagged: list[str | Unknown] | Unknown | None  # two alternatives written as lists: [index, value]
+    strs: list[str]
+    leaves: list[Leaf]
+    mixed_list: list[str | Unknown]
+    sset: set[str]
+    fset: frozenset[int]
+    ints: tuple[int, ...]
+    pair: tuple[str, int]
+    tags: dict[str, str]
+    by_name: dict[str, Leaf]
+    uvals: dict[str, int | Unknown]
+    anything: Any
+    maybe_any: Any | None
+    d_str: str = "x"
+    d_int: int = 7
+    d_bool: bool = True
+    d_none: str | None = None
+    d_union: str | Unknown = "u"
+
+
+@dataclass
+class Node:
+    """A class that holds itself."""
+
+    name: str
+    children: list[Node] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """A class with ``__post_init__``: built through its ``__init__``."""
+
+    n: int
+
+    def __post_init__(self) -> None:
+        if self.n < 0:
+            raise ValueError("negative")
+
+
+_unknown = st.builds(Unknown, st.text(max_size=4))
+_leaf = st.builds(Leaf, st.text(max_size=4), st.integers())
+_KINDS = st.builds(
+    Kinds, s=st.text(max_size=4), i=st.integers(), b=st.booleans(), f=st.floats(allow_nan=False),
+    opt_s=st.none() | st.text(max_size=3), e=st.sampled_from(Direction), ie=st.sampled_from(Colour),
+    me=st.sampled_from(Mixed), leaf=_leaf, un=st.none() | st.text(max_size=3) | _unknown,
+    num=st.none() | st.integers() | _unknown,
+    tagged=st.none() | _unknown | st.lists(st.text(max_size=3) | _unknown, max_size=3),
+    strs=st.lists(st.text(max_size=3), max_size=3), leaves=st.lists(_leaf, max_size=3),
+    mixed_list=st.lists(st.text(max_size=3) | _unknown, max_size=3), sset=st.sets(st.text(max_size=3), max_size=3),
+    fset=st.frozensets(st.integers(), max_size=3), ints=st.lists(st.integers(), max_size=3).map(tuple),
+    pair=st.tuples(st.text(max_size=3), st.integers()),
+    tags=st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=3),
+    by_name=st.dictionaries(st.text(max_size=3), _leaf, max_size=3),
+    uvals=st.dictionaries(st.text(max_size=3), st.integers() | _unknown, max_size=3),
+    anything=_any, maybe_any=st.none() | _any,
+    d_str=st.just("x") | st.text(max_size=2), d_int=st.just(7) | st.integers(), d_bool=st.booleans(),
+    d_none=st.none() | st.text(max_size=2), d_union=st.just("u") | st.text(max_size=2) | _unknown)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_KINDS)
+def test_every_kind_of_field_round_trips(value: Kinds) -> None:
+    back = through_json(value)
+    assert back == value and type(back) is Kinds
+    assert _shape(dataclasses.astuple(back)) == _shape(dataclasses.astuple(value))
+    assert type(back.sset) is set and type(back.fset) is frozenset and type(back.ints) is tuple
+    assert back.e is value.e and back.ie is value.ie and back.me is value.me
+
+
+SAMPLE = Kinds("s", 1, True, 1.5, None, Direction.EGRESS, Colour.BLUE, Mixed.B, Leaf("l"), Unknown("u"), 3,
+               ["a", Unknown("b")], ["x"], [Leaf("m", 2)], ["y", Unknown("z")], {"p", "q"}, frozenset({4}), (5, 6),
+               ("t", 7), {"k": "v"}, {"n": Leaf("o")}, {"w": Unknown("x"), "i": 8}, {"a": [("b", 1)]}, Tier.WEB,
+               d_str="y")
+FIELDS = [f.name for f in dataclasses.fields(Kinds)]
+
+
+def test_the_encoding_leaves_out_tags_it_does_not_need_and_trailing_defaults() -> None:
+    data = encode(SAMPLE)
+    assert len(data) == FIELDS.index("d_str") + 1  # d_int, d_bool, d_none, d_union at their defaults
+    by_name = dict(zip(FIELDS, data))
+    assert by_name["un"] == ["u"] and by_name["num"] == 3 and by_name["opt_s"] is None
+    assert by_name["tagged"] == [0, ["a", ["b"]]] and by_name["mixed_list"] == ["y", ["z"]]
+    assert by_name["leaf"] == ["l"] and by_name["leaves"] == [["m", 2]] and by_name["e"] == "egress"
+    assert encode(Location("a.tf", 3)) == ["a.tf", 3] and encode(Location("a.tf", 0, 0, "i-1")) == ["a.tf", 0, 0, "i-1"]
+    assert encode(Rule(Direction.INGRESS, "tcp", 22, None, Peer(PeerKind.CIDR, "0.0.0.0/0"), None,
+                       Location("m.tf", 4))) == ["ingress", "tcp", 22, None, ["cidr", "0.0.0.0/0"], None, ["m.tf", 4]]
+    assert decode(["a.tf"], Location) == Location("a.tf")
+    assert decode(data[:-1], Kinds) == dataclasses.replace(SAMPLE, d_str="x")
+    assert decode([*data, 7, True, None, "u"], Kinds) == SAMPLE  # written out in full: the same value
+
+
+#: wrong data for each field (each must raise CodecError when it replaces that field)
+BAD: dict[str, list[Any]] = {
+    "s": [1, None, ["s"], True], "i": [True, 1.0, "1", None], "b": [0, 1, "true", None], "f": [1, "1.5", None],
+    "opt_s": [1, ["x"], False], "e": ["sideways", 1, None, ["egress"], "EGRESS"], "ie": [3, "1", True, 1.0],
+    "me": ["c", True, 3, None], "leaf": [[], ["x", 1, 2], ["x", "1"], "x", None, [1]],
+    "un": [5, True, {}, [], ["u", "v"], [1]], "num": ["s", True, 1.5, {}, ["u", 1]],
+    "tagged": [[5, "x"], [True, ["a"]], [0, "a"], [1, "u"], [2, ["u"]], [0], "x", [0, ["a", 1]]],
+    "strs": [["a", 1], "a", [None], {}], "leaves": [[["x", "1"]], [None], [[]], "x"],
+    "mixed_list": [["a", 5], [["u", "v"]], [None], {}], "sset": [["a", 1], "a", [[]]], "fset": [["a"], [True]],
+    "ints": [[True], ["1"], 1], "pair": [["a", "b"], ["a"], ["a", 1, 2], "a"],
+    "tags": [{"k": 1}, {"k": None}, ["k", "v"], "x"], "by_name": [{"k": ["x", 1.5]}, {"k": None}, []],
+    "uvals": [{"k": "s"}, {"k": True}, {"k": [1]}, []], "anything": [["X"], [], ["D", "os.system", []], ["L", ["Q"]]],
+    "maybe_any": [["E", "iacscan.model.Unknown", "x"], ["D", "subprocess.Popen", []]],
+    "d_str": [None, 1], "d_int": [None, "7", False], "d_bool": [None, 1], "d_none": [1, []], "d_union": [None, 1, []],
+}
+
+
+def test_every_field_is_listed_with_wrong_data() -> None:
+    assert set(BAD) == set(FIELDS)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_wrong_data_in_any_field_raises_codec_error(name: str) -> None:
+    data = encode(SAMPLE)
+    data += [7, True, None, "u"][len(data) - len(FIELDS):]
+    assert decode(data, Kinds) == SAMPLE
+    for bad in BAD[name]:
+        broken = list(data)
+        broken[FIELDS.index(name)] = bad
+        with pytest.raises(CodecError):
+            decode(broken, Kinds)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(FIELDS), st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3)
+                                             | st.floats(allow_nan=False),
+                                             lambda inner: st.lists(inner, max_size=3)
+                                             | st.dictionaries(st.text(max_size=2), inner, max_size=2),
+                                             max_leaves=10))
+def test_random_data_in_any_field_decodes_to_a_value_of_its_type_or_raises(name: str, bad: Any) -> None:
+    data = encode(SAMPLE)
+    data += [7, True, None, "u"][len(data) - len(FIELDS):]
+    data[FIELDS.index(name)] = bad
+    try:
+        value = decode(data, Kinds)
+    except CodecError:
+        return
+    assert through_json(value) == value  # every field holds a value of its declared type
+
+
+@pytest.mark.parametrize("data", [
+    {1: ["x"]}, {"k": ["x", 1.5]}, {"k": None},
+], ids=["int-key", "bad-value", "null-value"])
+def test_dicts_of_objects_check_keys_and_values(data: Any) -> None:
+    with pytest.raises(CodecError):
+        decode(data, dict[str, Leaf])
+    with pytest.raises(CodecError):
+        decode([*encode(SAMPLE)[:FIELDS.index("by_name")], data, *encode(SAMPLE)[FIELDS.index("by_name") + 1:]],
+               Kinds)
+
+
+def test_str_and_int_subclasses_are_written_plain_in_every_position() -> None:
+    class Text(str):
+        pass
+
+    class Count(int):
+        pass
+
+    value = dataclasses.replace(SAMPLE, s=Text("s"), i=Count(4), opt_s=Text("o"), un=Text("u"),
+                                num=Count(3), strs=[Text("a")], mixed_list=[Text("m")], tags={Text("k"): Text("v")},
+                                uvals={Text("k"): Count(1)}, d_union=Text("d"))
+    data = encode(value)
+    assert json.loads(json.dumps(data)) == data
+    back = decode(data, Kinds)
+    assert back == value and type(back.s) is str and type(back.i) is int and type(back.un) is str
+    assert type(back.strs[0]) is str and type(next(iter(back.tags))) is str and type(back.uvals["k"]) is int
+
+
+@pytest.mark.parametrize("field,value", [
+    ("s", 1), ("i", True), ("i", 1.0), ("b", 1), ("f", 1), ("opt_s", Direction.INGRESS), ("e", "egress"),
+    ("ie", 1), ("leaf", Unknown("x")), ("un", 1), ("num", True), ("num", 1.5), ("tagged", ["a", 1]),
+    ("strs", ("a",)), ("strs", [1]), ("leaves", [Unknown("x")]), ("mixed_list", [Direction.INGRESS]),
+    ("sset", {1}), ("ints", (True,)), ("pair", ("a",)), ("tags", {"k": 1}), ("tags", {1: "v"}),
+    ("by_name", {"k": "v"}), ("uvals", {"k": "v"}), ("anything", object()), ("d_union", None), ("d_bool", None),
+])
+def test_wrong_values_in_any_field_are_refused(field: str, value: Any) -> None:
+    with pytest.raises(CodecError):
+        encode(dataclasses.replace(SAMPLE, **{field: value}))
+
+
+def test_a_class_that_holds_itself_round_trips_and_deep_nesting_is_a_codec_error() -> None:
+    tree = Node("a", [Node("b"), Node("c", [Node("d")])])
+    assert through_json(tree) == tree
+    data: Any = ["leaf"]
+    for _ in range(100_000):
+        data = ["n", [data]]
+    with pytest.raises(CodecError):
+        decode(data, Node)
+    deep = Node("x")
+    for _ in range(100_000):
+        deep = Node("n", [deep])
+    with pytest.raises(CodecError):
+        encode(deep)
+
+
+def test_a_class_with_post_init_is_built_through_it() -> None:
+    assert through_json(Checked(3)) == Checked(3)
+    with pytest.raises(CodecError):
+        decode([-1], Checked)
+    with pytest.raises(CodecError):
+        decode(["1"], Checked)
+
+
+def test_format_is_the_same_in_every_process() -> None:
+    runs = {subprocess.run([sys.executable, "-c", "from iacscan.model_codec import FORMAT; print(FORMAT)"],
+                           capture_output=True, text=True, check=True).stdout for _ in range(2)}
+    assert len(runs) == 1 and runs.pop().strip() == FORMAT
