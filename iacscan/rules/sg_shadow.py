@@ -52,10 +52,10 @@ def _order(item: Rule, index: int) -> tuple[str, int, int]:
 def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
     """(shadowed rule, a rule that covers it), each shadowed rule once. Of two identical
     rules only the later one (by file, line, position) is shadowed."""
-    entries: list[tuple[int, Rule, net.Traffic, tuple[object, object, str]]] = []
+    entries: list[tuple[int, Rule, net.Traffic, tuple[int, int, str]]] = []
     # only rules of the same bucket can cover each other (``peer_covers``): the same
     # direction and kind of peer, and the same peer unless it is a CIDR
-    buckets: dict[tuple[object, object, str], list[tuple[int, Rule, net.Traffic, object]]] = {}
+    buckets: dict[tuple[int, int, str], list[tuple[int, Rule, net.Traffic, tuple[int, int, str]]]] = {}
     for index, candidate in enumerate(group.rules):
         traffic = traffic_of(candidate)
         if traffic:
