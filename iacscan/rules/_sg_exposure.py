@@ -126,10 +126,22 @@ def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
     (the model does not change while rules run). Callers must not change the result."""
     if not _memo_owner or _memo_owner[0]() is not estate:
         _memo.clear()
+        _exposed[0] = None
         _memo_owner[:] = [weakref.ref(estate)]
     if group.uid not in _memo:
         _memo[group.uid] = _internet_exposure(estate, group)
     return _memo[group.uid]
+
+
+def exposed_groups(estate: Estate) -> list[tuple[SecurityGroup, list[Exposure]]]:
+    """The groups of ``estate`` with an ingress rule that admits the internet, in estate
+    order, each with its ``internet_exposure``; worked out once per estate like it."""
+    if not _memo_owner or _memo_owner[0]() is not estate or _exposed[0] is None:
+        _exposed[0] = [(g, found) for g in estate.groups.values() if (found := internet_exposure(estate, g))]
+    return _exposed[0]
+
+
+_exposed: list[list[tuple[SecurityGroup, list[Exposure]]] | None] = [None]
 
 
 def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:

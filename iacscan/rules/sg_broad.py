@@ -7,7 +7,7 @@ from iacscan import net
 from iacscan.findings import Finding, Severity
 from iacscan.model import Direction, PeerKind
 from iacscan.rules._sg_common import describe_rule, peer_addresses, peer_networks, rule_finding, traffic_of
-from iacscan.rules._sg_exposure import exposed_rule_ids, internet_exposure
+from iacscan.rules._sg_exposure import exposed_groups, exposed_rule_ids
 from iacscan.rules.base import Context, Remediation, rule
 from iacscan.rules.sg_internet import REVOKE_INGRESS
 
@@ -72,8 +72,8 @@ def internet_wide_range(ctx: Context) -> Iterator[Finding]:
     from the networks that need it.
     """
     limit = ctx.ruleset.wide_port_range
-    for group in ctx.estate.groups.values():
-        for exp in internet_exposure(ctx.estate, group):
+    for group, exposures in exposed_groups(ctx.estate):
+        for exp in exposures:
             if exp.all_ports():
                 continue
             for proto in ("tcp", "udp"):
@@ -86,6 +86,7 @@ def internet_wide_range(ctx: Context) -> Iterator[Finding]:
 
 
 _NO_ADDRESSES = (PeerKind.GROUP, PeerKind.SELF, PeerKind.UNKNOWN)  # ``peer_addresses`` gives them none
+_NONE_EXPOSED: frozenset[int] = frozenset()
 
 
 def _is_broad(networks: list[str], share: float, threshold: float) -> bool:
@@ -146,8 +147,9 @@ def broad_public_source(ctx: Context) -> Iterator[Finding]:
     managed prefix list that holds them.
     """
     threshold = ctx.ruleset.broad_range_share
+    exposed_ids = {id(g): exposed_rule_ids(found) for g, found in exposed_groups(ctx.estate)}
     for group in ctx.estate.groups.values():
-        exposed = exposed_rule_ids(internet_exposure(ctx.estate, group))
+        exposed = exposed_ids.get(id(group), _NONE_EXPOSED)
         for item in group.rules:
             if item.direction is not Direction.INGRESS or item.peer.kind in _NO_ADDRESSES:
                 continue  # egress, or a peer that stands for no addresses (``peer_addresses``)

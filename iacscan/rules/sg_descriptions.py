@@ -17,6 +17,19 @@ def _missing(value: object) -> bool:
     return not text or text == TERRAFORM_DEFAULT_DESCRIPTION
 
 
+def _any_missing(rules: list[Rule]) -> bool:
+    """True when some rule's description is ``_missing``."""
+    for item in rules:
+        value = item.description
+        if type(value) is str:
+            text = value.strip()
+            if not text or text == TERRAFORM_DEFAULT_DESCRIPTION:
+                return True
+        elif _missing(value):
+            return True
+    return False
+
+
 def _blocks(group: SecurityGroup) -> dict[tuple[object, ...], list[Rule]]:
     """Atomic rules grouped by the block that declared them: location and origin, and the
     direction, protocol and ports (which a code block shares, and which tell apart the
@@ -100,6 +113,8 @@ def missing_description(ctx: Context) -> Iterator[Finding]:
             default = group.description == TERRAFORM_DEFAULT_DESCRIPTION
             text = f"only Terraform's default description '{TERRAFORM_DEFAULT_DESCRIPTION}'" if default else "no description"
             yield group_finding(ctx, group, f"the security group has {text}", details={"what": "group"})
+        if not _any_missing(group.rules):
+            continue  # a block is reported when its first rule has no description
         for block in _blocks(group).values():
             first = block[0]
             if not _missing(first.description):

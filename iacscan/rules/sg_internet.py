@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from iacscan import net
 from iacscan.findings import Finding, Severity
 from iacscan.rules._sg_common import SERVICES, describe_rule, peer_text, rule_finding
-from iacscan.rules._sg_exposure import Exposure, internet_exposure
+from iacscan.rules._sg_exposure import Exposure, exposed_groups
 from iacscan.rules.base import Context, Remediation, rule
 
 REVOKE_INGRESS = Remediation(
@@ -105,8 +105,8 @@ def internet_sensitive_port(ctx: Context) -> Iterator[Finding]:
     sensitive = _sensitive(ctx)
     admin = set(ctx.ruleset.admin_ports)
     known: dict[tuple[net.Intervals, net.Intervals], list[int]] = {}  # exposures repeat the same ports
-    for group in ctx.estate.groups.values():
-        for exp in internet_exposure(ctx.estate, group):
+    for group, exposures in exposed_groups(ctx.estate):
+        for exp in exposures:
             if exp.all_ports():
                 continue
             key = (exp.ports("tcp"), exp.ports("udp"))
@@ -161,8 +161,8 @@ def internet_all_traffic(ctx: Context) -> Iterator[Finding]:
     on a load balancer), and keep the instances behind it in a group that admits only the
     load balancer's group.
     """
-    for group in ctx.estate.groups.values():
-        for exp in internet_exposure(ctx.estate, group):
+    for group, exposures in exposed_groups(ctx.estate):
+        for exp in exposures:
             if not exp.all_ports():
                 continue
             scope = "all protocols and ports" if exp.everything else "every port"
