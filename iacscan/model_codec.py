@@ -34,6 +34,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -44,6 +45,7 @@ class CodecError(ValueError):
     """A value the codec cannot encode, or data that is not a valid encoding."""
 
 
+@dataclass(slots=True)
 class Codec:
     """How values of one type hint are encoded and decoded.
 
@@ -51,16 +53,12 @@ class Codec:
     dataclass's ``encode``/``decode`` start as stubs that generate the real ones on first use.
     """
 
-    __slots__ = ("hint", "accepts", "kinds", "encode", "decode", "untagged")
-
-    def __init__(self, hint: Any, accepts: Callable[[Any], bool], kinds: frozenset[type] | None,
-                 encode: Callable[[Any], Any], decode: Callable[[Any], Any], untagged: bool = False) -> None:
-        self.hint = hint
-        self.accepts = accepts  # whether a runtime value is of this type (for unions)
-        self.kinds = kinds
-        self.encode = encode
-        self.decode = decode
-        self.untagged = untagged  # a union written as its alternative's own encoding
+    hint: Any
+    accepts: Callable[[Any], bool]  # whether a runtime value is of this type (for unions)
+    kinds: frozenset[type] | None
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+    untagged: bool = False  # a union written as its alternative's own encoding
 
 
 _CODECS: dict[Any, Codec] = {}
@@ -112,7 +110,7 @@ def _build(hint: Any) -> Codec:
     if hint is Any:
         return Codec(hint, lambda v: True, None, _encode_any, _decode_any)
     if hint is _NONE or hint is None:
-        return Codec(_NONE, lambda v: v is None, frozenset({_NONE}), _identity_none, _identity_none)
+        return Codec(_NONE, lambda v: v is None, frozenset({_NONE}), _exactly(_NONE), _exactly(_NONE))
     if hint in _PRIMITIVES:
         return _PRIMITIVES[hint]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -125,12 +123,6 @@ def _build(hint: Any) -> Codec:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _dataclass(hint)
     raise CodecError(f"unsupported type {hint!r}")
-
-
-def _identity_none(value: Any) -> None:
-    if value is not None:
-        fail("expected null")
-    return None
 
 
 def _plain_str(v: Any) -> bool:
@@ -192,56 +184,41 @@ def _untagged(nullable: bool, alts: list[Codec]) -> bool:
 
 def _union(hint: Any, args: tuple[Any, ...]) -> Codec:
     nullable, alts = alternatives(hint)
+    untagged = _untagged(nullable, alts)
+    by_kind = {kind: alt for alt in alts for kind in alt.kinds or ()} if untagged and len(alts) > 1 else None
 
     def accepts(value: Any) -> bool:
         return (value is None and nullable) or any(c.accepts(value) for c in alts)
 
-    if _untagged(nullable, alts):
-        return _untagged_union(hint, nullable, alts, accepts)
-
-    def encode_tagged(value: Any) -> Any:
+    def encode_union(value: Any) -> Any:
         if value is None and nullable:
             return None
         for index, alternative in enumerate(alts):
             if alternative.accepts(value):
-                return [index, alternative.encode(value)]
+                return alternative.encode(value) if untagged else [index, alternative.encode(value)]
         fail(f"{type(value).__name__} is none of the union's types")
 
-    def decode_tagged(data: Any) -> Any:
+    def decode_union(data: Any) -> Any:
         if data is None and nullable:
             return None
+        if untagged:
+            found = alts[0] if by_kind is None else by_kind.get(type(data))
+            if found is None:
+                fail(f"a {type(data).__name__} is none of the union's encodings")
+            return found.decode(data)
         if type(data) is not list or len(data) != 2 or type(data[0]) is not int \
                 or not 0 <= data[0] < len(alts):
             fail("malformed union value")
         return alts[data[0]].decode(data[1])
-    return Codec(hint, accepts, frozenset({list, _NONE}) if nullable else frozenset({list}),
-                 encode_tagged, decode_tagged)
-
-
-def _untagged_union(hint: Any, nullable: bool, alts: list[Codec], accepts: Callable[[Any], bool]) -> Codec:
-    only = alts[0]
-    by_kind = None if len(alts) == 1 else {kind: alt for alt in alts for kind in alt.kinds or ()}
-
-    def encode_one(value: Any) -> Any:
-        if value is None and nullable:
-            return None
-        for alternative in alts:
-            if alternative.accepts(value):
-                return alternative.encode(value)
-        fail(f"{type(value).__name__} is none of the union's types")
-
-    def decode_one(data: Any) -> Any:
-        if data is None and nullable:
-            return None
-        if by_kind is None:
-            return only.decode(data)
-        alternative = by_kind.get(type(data))
-        if alternative is None:
-            fail(f"a {type(data).__name__} is none of the union's encodings")
-        return alternative.decode(data)
-    kinds = None if any(a.kinds is None for a in alts) \
-        else frozenset().union(*(a.kinds or () for a in alts), {_NONE} if nullable else ())
-    return Codec(hint, accepts, kinds, encode_one, decode_one, untagged=True)
+    if not untagged:
+        kinds: frozenset[type] | None = frozenset({list})
+    elif any(a.kinds is None for a in alts):
+        kinds = None
+    else:
+        kinds = frozenset().union(*(a.kinds or () for a in alts))
+    if kinds is not None and nullable:
+        kinds |= {_NONE}
+    return Codec(hint, accepts, kinds, encode_union, decode_union, untagged)
 
 
 def _container(hint: Any, origin: Any, args: tuple[Any, ...]) -> Codec:

@@ -36,6 +36,8 @@ _BUSY: set[type] = set()
 def realize(codec: Codec) -> None:
     """Give a dataclass codec its generated encoder and decoder (generating them once)."""
     cls = codec.hint
+    if cls in _BUSY:  # used while its own functions are being written (a default of its own type)
+        raise CodecError(f"{cls.__name__} is not ready")
     if cls not in _DONE:
         _BUSY.add(cls)
         try:
