@@ -102,18 +102,18 @@ def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
                 continue
             if type(key[1]) in _PLAIN and type(key[2]) in _PLAIN and len(known_traffic) < 100_000:
                 known_traffic[key] = traffic
-        side = 0 if rule.direction is Direction.INGRESS else 1
+        side = 0 if rule.direction is _INGRESS else 1
         peer = rule.peer
         kind = peer.kind
-        if kind is PeerKind.SELF or kind is PeerKind.GROUP:
-            target = group.uid if kind is PeerKind.SELF else resolver.groups.get(peer.value)
+        if kind is _SELF or kind is _GROUP:
+            target = group.uid if kind is _SELF else resolver.groups.get(peer.value)
             if target is not None:
                 known = groups[side].get(target)
                 groups[side][target] = traffic if known is None else known.union(traffic)
             continue
-        if kind is PeerKind.CIDR:
+        if kind is _CIDR:
             addresses = _CIDRS.get(peer.value) or cidr_set(peer.value)
-        elif kind is PeerKind.PREFIX_LIST:
+        elif kind is _PREFIX_LIST:
             addresses = resolver.prefix_lists.get(peer.value, _NO_ADDRESSES)
         else:
             continue
@@ -128,6 +128,8 @@ def compile_group(group: SecurityGroup, resolver: PeerResolver) -> GroupView:
 _PLAIN = (int, type(None))
 #: ``rule_traffic`` by (protocol, from, to) for plain ports, non-empty traffic only
 _RULE_TRAFFIC: dict[tuple[object, object, object], Traffic] = {}
+_INGRESS = Direction.INGRESS  # module constants: enum member lookups cost in loops
+_SELF, _GROUP, _CIDR, _PREFIX_LIST = PeerKind.SELF, PeerKind.GROUP, PeerKind.CIDR, PeerKind.PREFIX_LIST
 
 
 _NO_ADDRESSES = AddressSet()

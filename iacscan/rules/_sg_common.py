@@ -41,6 +41,7 @@ _PLAIN = (int, type(None))
 _TRAFFIC_OF: dict[tuple[object, object, object], net.Traffic | None] = {}
 _MISSING = object()
 _UNKNOWN_PEER = PeerKind.UNKNOWN
+_CIDR = PeerKind.CIDR
 
 
 def traffic_of(rule: Rule) -> net.Traffic | None:
@@ -151,7 +152,7 @@ def peer_addresses(estate: Estate, peer: Peer) -> net.AddressSet:
     """The addresses of ``peer_networks`` (CIDR peers remembered by value)."""
     if peer.kind in _NO_ADDRESSES:
         return _EMPTY
-    if peer.kind is PeerKind.CIDR and type(peer.value) is str:
+    if peer.kind is _CIDR and type(peer.value) is str:
         found = _CIDR_ADDRESSES.get(peer.value)
         if found is None:
             found = net.AddressSet.of(peer_networks(estate, peer))

@@ -136,9 +136,11 @@ def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
 def exposed_groups(estate: Estate) -> list[tuple[SecurityGroup, list[Exposure]]]:
     """The groups of ``estate`` with an ingress rule that admits the internet, in estate
     order, each with its ``internet_exposure``; worked out once per estate like it."""
-    if not _memo_owner or _memo_owner[0]() is not estate or _exposed[0] is None:
-        _exposed[0] = [(g, found) for g in estate.groups.values() if (found := internet_exposure(estate, g))]
-    return _exposed[0]
+    known = _exposed[0] if _memo_owner and _memo_owner[0]() is estate else None
+    if known is None:
+        known = [(g, found) for g in estate.groups.values() if (found := internet_exposure(estate, g))]
+        _exposed[0] = known
+    return known
 
 
 _exposed: list[list[tuple[SecurityGroup, list[Exposure]]] | None] = [None]

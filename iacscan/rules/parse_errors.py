@@ -8,6 +8,8 @@ from iacscan.model import Location, PeerKind, Rule, SecurityGroup, Unknown, is_u
 from iacscan.rules._sg_common import ports_text, target
 from iacscan.rules.base import Context, Remediation, rule
 
+_UNKNOWN_PEER = PeerKind.UNKNOWN  # (a module constant: enum member lookups cost in loops)
+
 
 @rule(
     id="IAC001", title="File could not be parsed", severity=Severity.HIGH, family="parse",
@@ -70,7 +72,7 @@ def _rule_unknowns(item: Rule) -> Iterator[tuple[str, Unknown]]:
 def _group_notes(group: SecurityGroup) -> Iterator[tuple[str, str, Location, str, Unknown]]:
     for item in group.rules:
         peer = item.peer
-        if peer.unknown is None and peer.kind is not PeerKind.UNKNOWN and not (
+        if peer.unknown is None and peer.kind is not _UNKNOWN_PEER and not (
                 isinstance(item.protocol, Unknown) or isinstance(item.from_port, Unknown)
                 or isinstance(item.to_port, Unknown)):
             continue  # nothing unknown: ``_rule_unknowns`` has nothing to say

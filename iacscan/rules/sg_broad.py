@@ -87,6 +87,7 @@ def internet_wide_range(ctx: Context) -> Iterator[Finding]:
 
 _NO_ADDRESSES = (PeerKind.GROUP, PeerKind.SELF, PeerKind.UNKNOWN)  # ``peer_addresses`` gives them none
 _NONE_EXPOSED: frozenset[int] = frozenset()
+_INGRESS = Direction.INGRESS  # (a module constant: enum member lookups cost in loops)
 
 
 def _is_broad(networks: list[str], share: float, threshold: float) -> bool:
@@ -151,7 +152,7 @@ def broad_public_source(ctx: Context) -> Iterator[Finding]:
     for group in ctx.estate.groups.values():
         exposed = exposed_ids.get(id(group), _NONE_EXPOSED)
         for item in group.rules:
-            if item.direction is not Direction.INGRESS or item.peer.kind in _NO_ADDRESSES:
+            if item.direction is not _INGRESS or item.peer.kind in _NO_ADDRESSES:
                 continue  # egress, or a peer that stands for no addresses (``peer_addresses``)
             addresses = peer_addresses(ctx.estate, item.peer)
             if not addresses or addresses.is_internet or id(item) in exposed or traffic_of(item) is None:

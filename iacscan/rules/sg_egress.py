@@ -8,6 +8,8 @@ from iacscan.model import Direction
 from iacscan.rules._sg_common import describe_rule, peer_addresses, rule_finding, traffic_of
 from iacscan.rules.base import Context, Remediation, rule
 
+_OUT = Direction.EGRESS  # (a module constant: enum member lookups cost in loops)
+
 _EGRESS = Remediation(
     summary="Replace the allow-all egress rule to {peer} with rules for the destinations and "
             "ports the workload needs (HTTPS to the internet or to VPC endpoints, the database "
@@ -76,7 +78,7 @@ def internet_all_egress(ctx: Context) -> Iterator[Finding]:
     """
     for group in ctx.estate.groups.values():
         for item in group.rules:
-            if item.direction is not Direction.EGRESS:
+            if item.direction is not _OUT:
                 continue
             traffic = traffic_of(item)
             if traffic is None or not traffic.everything:

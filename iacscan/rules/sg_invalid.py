@@ -9,6 +9,8 @@ from iacscan.model import PeerKind, Rule, is_unknown
 from iacscan.rules._sg_common import rule_finding
 from iacscan.rules.base import Context, Remediation, rule
 
+_CIDR = PeerKind.CIDR  # (a module constant: enum member lookups cost in loops)
+
 _PORTLESS_OK = {(None, None), (0, 0), (-1, -1)}
 
 
@@ -52,7 +54,7 @@ def problems(item: Rule) -> list[tuple[str, str]]:
         out = list(found)
     else:
         out = _setting_problems(item)
-    if item.peer.kind is PeerKind.CIDR and net.parse_cidr(item.peer.value) is None:
+    if item.peer.kind is _CIDR and net.parse_cidr(item.peer.value) is None:
         out.append(("cidr", f"{item.peer.value!r} is not a valid CIDR block"))
     return out
 

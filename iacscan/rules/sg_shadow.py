@@ -9,12 +9,14 @@ from iacscan.model import Peer, PeerKind, Rule, SecurityGroup
 from iacscan.rules._sg_common import describe_rule, rule_details, rule_finding, target, traffic_of
 from iacscan.rules.base import Context, Remediation, rule
 
+_CIDR, _UNKNOWN = PeerKind.CIDR, PeerKind.UNKNOWN  # (module constants: enum member lookups cost in loops)
+
 
 def peer_covers(outer: Peer, inner: Peer) -> bool:
     """True when every source/destination ``inner`` names is also named by ``outer``."""
-    if outer.kind is not inner.kind or outer.kind is PeerKind.UNKNOWN:
+    if outer.kind is not inner.kind or outer.kind is _UNKNOWN:
         return False
-    if outer.kind is PeerKind.CIDR:
+    if outer.kind is _CIDR:
         key = (outer.value, inner.value)
         found = _CIDR_COVERS.get(key)
         if found is None:
@@ -60,7 +62,7 @@ def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
         traffic = traffic_of(candidate)
         if traffic:
             peer = candidate.peer
-            key = (id(candidate.direction), id(peer.kind), "" if peer.kind is PeerKind.CIDR else peer.value)
+            key = (id(candidate.direction), id(peer.kind), "" if peer.kind is _CIDR else peer.value)
             entry = (index, candidate, traffic, key)
             entries.append(entry)
             bucket = buckets.get(key)
