@@ -69,13 +69,17 @@ def _rule_unknowns(item: Rule) -> Iterator[tuple[str, Unknown]]:
             break
 
 
+def _has_unknowns(item: Rule) -> bool:
+    """Whether ``_rule_unknowns`` has something to say about the rule."""
+    peer = item.peer
+    return peer.unknown is not None or peer.kind is _UNKNOWN_PEER or isinstance(item.protocol, Unknown) \
+        or isinstance(item.from_port, Unknown) or isinstance(item.to_port, Unknown)
+
+
 def _group_notes(group: SecurityGroup) -> Iterator[tuple[str, str, Location, str, Unknown]]:
     for item in group.rules:
-        peer = item.peer
-        if peer.unknown is None and peer.kind is not _UNKNOWN_PEER and not (
-                isinstance(item.protocol, Unknown) or isinstance(item.from_port, Unknown)
-                or isinstance(item.to_port, Unknown)):
-            continue  # nothing unknown: ``_rule_unknowns`` has nothing to say
+        if not _has_unknowns(item):
+            continue
         resource, uid = target(group, item)
         for what, unknown in _rule_unknowns(item):
             yield resource, uid, item.location, what, unknown
@@ -131,6 +135,8 @@ def unresolved_value(ctx: Context) -> Iterator[Finding]:
     """
     seen: set[tuple[str, str]] = set()
     for group in ctx.estate.groups.values():
+        if not any(map(_has_unknowns, group.rules)):
+            continue  # the usual group: nothing unknown
         for resource, uid, location, what, unknown in _group_notes(group):
             if (resource, what) in seen:
                 continue
