@@ -343,12 +343,15 @@ def apply(result: ScanResult) -> None:
 
     known = set(REGISTRY)
     today = date.today()
-    valid = [s for s in collect(result.estate) if not problem(s, known, today)]
-    if not valid:
+    by_file: dict[str, list[Suppression]] = {}  # a suppression covers findings of its own file only
+    for item in collect(result.estate):
+        if not problem(item, known, today):
+            by_file.setdefault(item.file, []).append(item)
+    if not by_file:
         return
     kept: list[Finding] = []
     for finding in result.findings:
-        if any(s.covers(finding) for s in valid):
+        if any(s.covers(finding) for s in by_file.get(finding.file, ())):
             result.suppressed.append(finding)
         else:
             kept.append(finding)

@@ -30,3 +30,31 @@ def test_read_of_what_cannot_be_read_is_none(tmp_path: Path) -> None:
 @given(st.lists(st.sampled_from(["", "/", "a", "b.tf", ".", "..", "//", "x y"]), max_size=6).map("".join))
 def test_posix_split_is_posixpath_split(path: str) -> None:
     assert _posix_split(path) == posixpath.split(path)
+
+
+SUPPRESSED = '''resource "aws_security_group" "web" {
+  name        = "web"
+  description = "web"
+  ingress {
+    # iacscan:ignore SG101 reason="bastion, reviewed"
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+    description = "ssh"
+  }
+}
+'''
+
+
+def test_a_suppression_covers_findings_of_its_own_file_only(tmp_path: Path) -> None:
+    from tests.helpers import scan_path
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a/main.tf").write_text(SUPPRESSED)
+    (tmp_path / "b/main.tf").write_text(SUPPRESSED.replace('    # iacscan:ignore SG101 reason="bastion, reviewed"\n',
+                                                           "    # nothing to see\n"))
+    result = scan_path(tmp_path)
+    assert {(f.rule_id, f.file, f.line) for f in result.suppressed} == {("SG101", "a/main.tf", 4)}
+    assert ("SG101", "b/main.tf", 4) in {(f.rule_id, f.file, f.line) for f in result.findings}
