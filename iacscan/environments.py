@@ -114,7 +114,10 @@ class EnvironmentResolver:
 
     def from_clues(self, *, file: str, tags: dict[str, str], names: Iterable[object], hint: str | None) -> str | None:
         """``resolve`` without the ruleset mapping: tags, names, the file path, the hint."""
-        found = self.from_tags(tags)
+        return self._clues(file, tags, names, hint)
+
+    def _clues(self, file: str, tags: dict[str, str], names: Iterable[object], hint: str | None) -> str | None:
+        found = self.from_tags(tags) if tags else None
         if found:
             return found
         for name in names:
@@ -145,18 +148,19 @@ def assign_environments(estate: Estate, config: EnvironmentConfig) -> None:
             vpc_aliases=[vpc.live_id], account=account_of(vpc.uid, vpc.location.resource_id))
     objects: list[SecurityGroup | Workload] = [*estate.groups.values(), *estate.workloads.values()]
     mapped = bool(config.mapping)  # without a mapping, its clues (VPC aliases, account) are not needed
+    clues = resolver._clues
     for obj in objects:
         names: list[object] = [obj.name, obj.address]
         vpc_ref = obj.vpc if isinstance(obj.vpc, str) and obj.vpc else None
         if vpc_ref is None and isinstance(obj, Workload):
             vpc_ref = _subnets_vpc(estate, obj.subnets)
-        known = _find_vpc(estate, vpc_ref, by_live_id)
+        known = _find_vpc(estate, vpc_ref, by_live_id) if vpc_ref is not None else None
         if mapped:
             env = resolver.resolve(file=obj.location.file, vpc=vpc_ref, tags=obj.tags, names=names,
                                    hint=obj.env_hint, vpc_aliases=[known.uid, known.live_id] if known else [],
                                    account=account_of(obj.uid, obj.location.resource_id))
         else:
-            env = resolver.from_clues(file=obj.location.file, tags=obj.tags, names=names, hint=obj.env_hint)
+            env = clues(obj.location.file, obj.tags, names, obj.env_hint)
         obj.environment = env or (known.environment if known else None)
 
 

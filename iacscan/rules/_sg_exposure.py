@@ -207,10 +207,13 @@ def _shape(idents: tuple[int, ...], pairs: list[tuple[net.Traffic, net.AddressSe
 def _may_cover(sets: list[net.AddressSet]) -> bool:
     """False when the entries' addresses together hold neither all of IPv4 nor all of
     IPv6: then no piece can (a piece's rules are some of the entries)."""
-    union = net.AddressSet()
     for addresses in sets:
         if addresses.is_internet:
             return True
+    if len(sets) < 2:
+        return False  # one set, not the internet
+    union = sets[0]
+    for addresses in sets[1:]:
         union = union.union(addresses)
     return union.is_internet
 
