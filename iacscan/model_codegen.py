@@ -169,8 +169,10 @@ def _decode_source(cls: type, fields: tuple[dataclasses.Field[Any], ...], hints:
     if getattr(cls, "__setattr__") is object.__setattr__:
         for var, f in zip(names, fields):
             src.add(1, f"obj.{f.name} = {var}")
-    else:  # frozen: what its __init__ does through object.__setattr__, at once
-        src.add(1, "obj.__dict__.update({" + ", ".join(f"{f.name!r}: {v}" for v, f in zip(names, fields)) + "})")
+    else:  # frozen: what its __init__ does through object.__setattr__ (key by key: the class's shared keys)
+        src.add(1, "fields = obj.__dict__")
+        for var, f in zip(names, fields):
+            src.add(1, f"fields[{f.name!r}] = {var}")
     src.add(1, "return obj")
     return src.compile("decode", cls)
 
