@@ -54,29 +54,30 @@ def _order(item: Rule, index: int) -> tuple[str, int, int]:
 def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
     """(shadowed rule, a rule that covers it), each shadowed rule once. Of two identical
     rules only the later one (by file, line, position) is shadowed."""
-    entries: list[tuple[int, Rule, net.Traffic, tuple[int, int, str]]] = []
-    # only rules of the same bucket can cover each other (``peer_covers``): the same
-    # direction and kind of peer, and the same peer unless it is a CIDR
-    buckets: dict[tuple[int, int, str], list[tuple[int, Rule, net.Traffic, tuple[int, int, str]]]] = {}
+    # Only rules of the same bucket can cover each other (``peer_covers``): the same
+    # direction and kind of peer, and the same peer unless it is a CIDR. Rules without
+    # traffic (``traffic_of``) are not compared; it is asked only in shared buckets.
+    buckets: dict[tuple[int, int, str], list[tuple[int, Rule]]] = {}
     for index, candidate in enumerate(group.rules):
-        traffic = traffic_of(candidate)
-        if traffic:
-            peer = candidate.peer
-            key = (id(candidate.direction), id(peer.kind), "" if peer.kind is _CIDR else peer.value)
-            entry = (index, candidate, traffic, key)
-            entries.append(entry)
-            bucket = buckets.get(key)
-            if bucket is None:
-                buckets[key] = [entry]
-            else:
-                bucket.append(entry)
-    if len(buckets) == len(entries):
+        peer = candidate.peer
+        key = (id(candidate.direction), id(peer.kind), "" if peer.kind is _CIDR else peer.value)
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = [(index, candidate)]
+        else:
+            bucket.append((index, candidate))
+    if len(buckets) == len(group.rules):
         return  # no rule shares a bucket with another
-    for i, item, traffic, key in entries:
-        bucket = buckets[key]
-        if len(bucket) == 1:
+    entries: list[tuple[int, Rule, net.Traffic, list[tuple[int, Rule, net.Traffic]]]] = []
+    for bucket in buckets.values():
+        if len(bucket) < 2:
             continue
-        for j, other, other_traffic, _ in bucket:
+        members = [(index, item, traffic) for index, item in bucket if (traffic := traffic_of(item))]
+        if len(members) > 1:
+            entries.extend((index, item, traffic, members) for index, item, traffic in members)
+    entries.sort(key=_first)  # rule order
+    for i, item, traffic, members in entries:
+        for j, other, other_traffic in members:
             if i == j:
                 continue
             if not (peer_covers(other.peer, item.peer) and _covers(other_traffic, traffic)):
@@ -86,6 +87,10 @@ def shadowed(group: SecurityGroup) -> Iterator[tuple[Rule, Rule]]:
                 continue
             yield item, other
             break
+
+
+def _first(entry: tuple[int, Rule, net.Traffic, object]) -> int:
+    return entry[0]
 
 
 @rule(
