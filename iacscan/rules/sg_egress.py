@@ -78,8 +78,8 @@ def internet_all_egress(ctx: Context) -> Iterator[Finding]:
     """
     for group in ctx.estate.groups.values():
         for item in group.rules:
-            if item.direction is not _OUT:
-                continue
+            if item.direction is not _OUT or item.protocol != "all":
+                continue  # only protocol all admits all traffic (``net.Traffic.of``)
             traffic = traffic_of(item)
             if traffic is None or not traffic.everything:
                 continue
