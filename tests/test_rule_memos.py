@@ -133,3 +133,25 @@ def test_network_addresses_take_the_callers_subnet_key() -> None:
     workload = Workload("a#w", "w", "aws_instance", subnets=["a#s1"], vpc="a#vpc")
     network = Network(estate)
     assert network.addresses(workload, ("a#s1",)) == network.addresses(workload) == (None, None)
+
+
+def test_exposed_groups_lists_the_groups_the_internet_reaches_in_order_per_estate() -> None:
+    from iacscan.rules._sg_exposure import exposed_groups, internet_exposure
+
+    def estate_of(*groups: SecurityGroup) -> Estate:
+        estate = Estate()
+        for group in groups:
+            estate.groups[group.uid] = group
+        return estate
+
+    open_a = _group("a#open", rules=[_cidr_rule("0.0.0.0/0", 22, 22, 1)])
+    private = _group("a#private", rules=[_cidr_rule("10.0.0.0/8", 22, 22, 2)])
+    halves = _group("a#halves", rules=[_cidr_rule("0.0.0.0/1", 80, 80, 3), _cidr_rule("128.0.0.0/1", 80, 80, 4)])
+    first = estate_of(open_a, private, halves)
+    found = exposed_groups(first)
+    assert [(g.uid, [e.rule.location.line for e in exps]) for g, exps in found] == [
+        ("a#open", [1]), ("a#halves", [3, 4])]
+    assert all(exps is internet_exposure(first, g) for g, exps in found)
+    second = estate_of(private)
+    assert exposed_groups(second) == []
+    assert [g.uid for g, _ in exposed_groups(first)] == ["a#open", "a#halves"]

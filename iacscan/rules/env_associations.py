@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from iacscan.findings import Finding, Severity
-from iacscan.model import Direction, Estate, PeerKind, SecurityGroup, Workload, is_unknown
+from iacscan.model import Direction, Estate, PeerKind, Rule, SecurityGroup, Workload, is_unknown
 from iacscan.rules.base import Context, Remediation, rule
 
 SHARED = ["shared", "common", "global"]
@@ -93,6 +93,8 @@ def env201_workload_uses_foreign_group(ctx: Context) -> Iterator[Finding]:
     """
     shared = _shared(ctx)
     for workload in ctx.estate.workloads.values():
+        if not workload.environment:
+            continue  # crosses nothing (``_crosses``)
         for group in ctx.graph.groups_of(workload):
             if not _crosses(shared, workload.environment, group.environment):
                 continue
@@ -174,30 +176,30 @@ def env202_group_admits_foreign_group(ctx: Context) -> Iterator[Finding]:
         tagged with a shared environment, which is listed in ``shared_environments``.
     """
     shared = _shared(ctx)
+    find, ingress, group_kind = ctx.graph.find_group, Direction.INGRESS, PeerKind.GROUP
     for group in ctx.estate.groups.values():
         if not group.environment:
             continue
-        yield from _foreign_peers(ctx, group, shared)
+        for entry in group.rules:
+            if entry.direction is not ingress or entry.peer.kind is not group_kind:
+                continue
+            peer = find(entry.peer.value)
+            if peer is None or peer.uid == group.uid or not _crosses(shared, group.environment, peer.environment):
+                continue
+            yield _foreign_peer(ctx, group, entry, peer)
 
 
-def _foreign_peers(ctx: Context, group: SecurityGroup, shared: set[str]) -> Iterator[Finding]:
-    ingress, group_kind = Direction.INGRESS, PeerKind.GROUP
-    for entry in group.rules:
-        if entry.direction is not ingress or entry.peer.kind is not group_kind:
-            continue
-        peer = ctx.graph.find_group(entry.peer.value)
-        if peer is None or peer.uid == group.uid or not _crosses(shared, group.environment, peer.environment):
-            continue
-        protocol, ports = _describe(entry.protocol, entry.from_port, entry.to_port)
-        yield ctx.finding(
-            resource=group.address, uid=group.uid, location=entry.location,
-            message=f"{group.address} ({group.environment}) admits {protocol} {ports} from "
-                    f"{peer.address} of environment {peer.environment}",
-            details={"direction": "ingress", "protocol": protocol, "ports": ports,
-                     "peer": peer.address,
-                     "group_environment": group.environment, "peer_environment": peer.environment},
-            environment=group.environment, live_id=group.live_id,
-        )
+def _foreign_peer(ctx: Context, group: SecurityGroup, entry: Rule, peer: SecurityGroup) -> Finding:
+    protocol, ports = _describe(entry.protocol, entry.from_port, entry.to_port)
+    return ctx.finding(
+        resource=group.address, uid=group.uid, location=entry.location,
+        message=f"{group.address} ({group.environment}) admits {protocol} {ports} from "
+                f"{peer.address} of environment {peer.environment}",
+        details={"direction": "ingress", "protocol": protocol, "ports": ports,
+                 "peer": peer.address,
+                 "group_environment": group.environment, "peer_environment": peer.environment},
+        environment=group.environment, live_id=group.live_id,
+    )
 
 
 def _describe(protocol: object, from_port: object, to_port: object) -> tuple[str, str]:
