@@ -302,6 +302,8 @@ def test_every_kind_of_field_round_trips(value: Kinds) -> None:
     assert _shape(dataclasses.astuple(back)) == _shape(dataclasses.astuple(value))
     assert type(back.sset) is set and type(back.fset) is frozenset and type(back.ints) is tuple
     assert back.e is value.e and back.ie is value.ie and back.me is value.me
+    assert list(vars(back).items()) == list(vars(value).items())  # the same attributes, in field order
+    assert list(vars(back.leaf).items()) == list(vars(value.leaf).items())
 
 
 SAMPLE = Kinds("s", 1, True, 1.5, None, Direction.EGRESS, Colour.BLUE, Mixed.B, Leaf("l"), Unknown("u"), 3,
