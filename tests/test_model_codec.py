@@ -277,7 +277,7 @@ class Checked:
 _unknown = st.builds(Unknown, st.text(max_size=4))
 _leaf = st.builds(Leaf, st.text(max_size=4), st.integers())
 _KINDS = st.builds(
-    Kinds, s=st.text(max_size=4), i=st.integers(), b=st.booleans(), f=st.floats(allow_nan=False),
+    Kinds, s=st.text(max_size=4), i=st.integers(), b=st.booleans(), f=st.floats(allow_nan=False, allow_infinity=False),
     opt_s=st.none() | st.text(max_size=3), e=st.sampled_from(Direction), ie=st.sampled_from(Colour),
     me=st.sampled_from(Mixed), leaf=_leaf, un=st.none() | st.text(max_size=3) | _unknown,
     num=st.none() | st.integers() | _unknown,
