@@ -258,6 +258,10 @@ def _kill(pid: int) -> None:
 
 
 def _reap(pid: int) -> int:
-    """Wait for the child; its exit code, or -1 when a signal ended it."""
-    _, status = os.waitpid(pid, 0)
+    """Wait for the child; its exit code, negative when a signal ended it, -1 when someone
+    else (a SIGCHLD handler of the program) reaped it: its data is then not trusted."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return -1
     return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
