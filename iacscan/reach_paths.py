@@ -80,10 +80,12 @@ def _bfs(
         if not expand(sig):
             continue
         depth = nodes[sid].depth + 1
-        for tid in sorted(t for t in reach.receivers_from(sig) if t not in nodes):
-            traffic = _narrow(hop, reach.sigs[tid], reach.flow(sig, reach.sigs[tid]))
-            if traffic:
-                visit(tid, sid, traffic, depth)
+        receivers = reach.receivers_from(sig)
+        if receivers:
+            for tid in sorted(t for t in receivers if t not in nodes):
+                traffic = _narrow(hop, reach.sigs[tid], reach.flow(sig, reach.sigs[tid]))
+                if traffic:
+                    visit(tid, sid, traffic, depth)
         if sig.out_anyone:
             for key, members in pools.items():
                 if members and _narrow(hop, reach.sigs[next(iter(members))], key[0].intersection(sig.out_anyone)):
