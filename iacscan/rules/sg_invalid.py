@@ -133,9 +133,14 @@ def invalid_rule(ctx: Context) -> Iterator[Finding]:
     valid CIDR.
     """
     for group in ctx.estate.groups.values():
-        seen: set[tuple[str, int, str, str]] = set()
+        seen: set[tuple[str, int, str, str]] | None = None  # made for the first invalid rule
         for item in group.rules:
-            for code, text in problems(item):
+            found = problems(item)
+            if not found:
+                continue
+            if seen is None:
+                seen = set()
+            for code, text in found:
                 which = item.peer.value if code == "cidr" else code
                 key = (item.location.file, item.location.line, item.origin, which)
                 if key in seen:

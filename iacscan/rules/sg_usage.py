@@ -179,7 +179,7 @@ def unused_group(ctx: Context) -> Iterator[Finding]:
     Delete the group, or attach it to the workload it was written for.
     """
     skip = uncertain_scopes(ctx.estate)
-    with_workloads = {scope_of(w.uid) for w in ctx.estate.workloads.values()}
+    with_workloads = {w.uid.partition("#")[0] for w in ctx.estate.workloads.values()}  # their scope_of
     for group in ctx.estate.groups.values():
         if _unused(ctx, group, skip, with_workloads):
             yield group_finding(ctx, group, "no workload carries this security group and no other group's "
