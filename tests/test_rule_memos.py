@@ -155,3 +155,10 @@ def test_exposed_groups_lists_the_groups_the_internet_reaches_in_order_per_estat
     second = estate_of(private)
     assert exposed_groups(second) == []
     assert [g.uid for g, _ in exposed_groups(first)] == ["a#open", "a#halves"]
+
+
+def test_remediation_with_names_that_are_not_plain_formats_with_every_value() -> None:
+    remediation = Remediation(summary="{ids[0]} of {resource}", console="{resource}: {{literal}}")
+    # values reach the templates as text, so ids[0] is the first character of "['sg-1']"
+    assert remediation.render({"ids": ["sg-1"], "resource": "r", "other": 2}) == {
+        "summary": "[ of r", "console": "r: {literal}"}

@@ -38,36 +38,49 @@ class Remediation:
     cloudformation: str = ""
 
     def render(self, values: dict[str, Any]) -> dict[str, str]:
-        plan = _render_plan(self)
-        if all(fixed is not None for _, _, fixed in plan):
+        plan, names, fixed_only = _render_plan(self)
+        if fixed_only:
             return {key: fixed for key, _, fixed in plan}  # type: ignore[misc]
-        safe = _SafeDict({k: str(v) for k, v in values.items()})
+        # only the values the templates name (all of them when a name is not plain)
+        keys = values.keys() if names is None else [k for k in names if k in values]
+        safe = _SafeDict({k: str(values[k]) for k in keys})
         if safe.get("protocol") == "all" and safe.get("ports", "all") in ("all", "", "None"):
             safe["ports"] = "traffic"  # "{protocol} {ports}" reads "all traffic", not "all all"
         return {key: text.format_map(safe) if fixed is None else fixed for key, text, fixed in plan}
 
 
+Plan = list[tuple[str, str, "str | None"]]
 #: Per remediation (by identity, kept alive here): its non-empty templates in order, each
-#: with its text when it has no placeholder (the same whatever the values), else None.
-_PLANS: dict[int, tuple[Remediation, list[tuple[str, str, str | None]]]] = {}
+#: with its text when it has no placeholder (the same whatever the values), else None; the
+#: names the others use (with ``protocol`` and ``ports``, which decide the "all traffic"
+#: wording), None when one is not a plain name; and whether every template is fixed.
+_PLANS: dict[int, tuple[Remediation, tuple[Plan, frozenset[str] | None, bool]]] = {}
 _FORMATTER = string.Formatter()
 
 
-def _render_plan(remediation: Remediation) -> list[tuple[str, str, str | None]]:
+def _render_plan(remediation: Remediation) -> tuple[Plan, frozenset[str] | None, bool]:
     found = _PLANS.get(id(remediation))
     if found is not None and found[0] is remediation:
         return found[1]
-    plan: list[tuple[str, str, str | None]] = []
+    plan: Plan = []
+    names: set[str] | None = {"protocol", "ports"}
     for key in ("summary", "console", "cli", "boto3", "terraform", "cloudformation"):
         text = getattr(remediation, key)
-        if text:
-            try:
-                fixed = all(name is None for _, name, _, _ in _FORMATTER.parse(text))
-            except ValueError:
-                fixed = False  # let format_map report it as it always did
-            plan.append((key, text, text.format_map({}) if fixed else None))
-    _PLANS[id(remediation)] = (remediation, plan)
-    return plan
+        if not text:
+            continue
+        try:
+            fields = [name for _, name, _, _ in _FORMATTER.parse(text) if name is not None]
+        except ValueError:
+            fields, names = [""], None  # let format_map report it as it always did
+        if names is not None:
+            if all(name.isidentifier() for name in fields):
+                names.update(fields)
+            else:
+                names = None
+        plan.append((key, text, None if fields else text.format_map({})))
+    result = (plan, None if names is None else frozenset(names), all(fixed is not None for _, _, fixed in plan))
+    _PLANS[id(remediation)] = (remediation, result)
+    return result
 
 
 class _SafeDict(dict[str, str]):
@@ -153,7 +166,8 @@ class Context:
         return Finding(
             rule_id=self.meta.id, severity=sev, title=self.meta.title, message=message,
             resource=resource, file=location.file, line=location.line, uid=uid,
-            environment=environment, details=details, extra={**location.event_facts(), **(extra or {})},
+            environment=environment, details=details,
+            extra={**location.event_facts(), **(extra or {})} if location.event_id else dict(extra or {}),
             path=list(path or []), remediation=self.meta.remediation.render(values),
             scope=uid.split("#", 1)[0] if "#" in uid else location.file,
         )

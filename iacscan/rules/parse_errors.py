@@ -135,8 +135,13 @@ def unresolved_value(ctx: Context) -> Iterator[Finding]:
     """
     seen: set[tuple[str, str]] = set()
     for group in ctx.estate.groups.values():
-        if not any(map(_has_unknowns, group.rules)):
-            continue  # the usual group: nothing unknown
+        for item in group.rules:  # ``_has_unknowns`` of each rule, inline: most groups have none
+            peer = item.peer
+            if peer.unknown is not None or peer.kind is _UNKNOWN_PEER or isinstance(item.protocol, Unknown) \
+                    or isinstance(item.from_port, Unknown) or isinstance(item.to_port, Unknown):
+                break
+        else:
+            continue
         for resource, uid, location, what, unknown in _group_notes(group):
             if (resource, what) in seen:
                 continue
