@@ -306,19 +306,19 @@ def _dataclass(cls: type) -> Codec:
     _CLASSES[_name(cls)] = cls
 
     def encode_stub(value: Any) -> Any:
-        return _realize(codec).encode(value)
+        return _realize(codec, "encode").encode(value)
 
     def decode_stub(data: Any) -> Any:
-        return _realize(codec).decode(data)
+        return _realize(codec, "decode").decode(data)
     codec = Codec(cls, lambda v: type(v) is cls, frozenset({list}), encode_stub, decode_stub)
     return codec
 
 
-def _realize(codec: Codec) -> Codec:
-    """Replace a dataclass codec's stubs by its generated functions."""
+def _realize(codec: Codec, direction: str) -> Codec:
+    """Replace a dataclass codec's encode or decode stub by its generated function."""
     from iacscan import model_codegen
 
-    model_codegen.realize(codec)
+    model_codegen.realize(codec, direction)
     return codec
 
 

@@ -28,23 +28,25 @@ from iacscan.model_codec import Codec, CodecError, fail
 
 _PRIMS = (str, int, bool, float)
 _NONE = type(None)
-#: generated (encode, decode) of each dataclass, and the classes being generated now
-_DONE: dict[type, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {}
-_BUSY: set[type] = set()
+#: generated functions of each dataclass by direction ("encode", "decode"), the (class,
+#: direction) pairs being generated now, and each class's layout
+_DONE: dict[tuple[type, str], Callable[[Any], Any]] = {}
+_BUSY: set[tuple[type, str]] = set()
+_LAYOUTS: dict[type, _Layout] = {}
 
 
-def realize(codec: Codec) -> None:
-    """Give a dataclass codec its generated encoder and decoder (generating them once)."""
-    cls = codec.hint
-    if cls in _BUSY:  # used while its own functions are being written (a default of its own type)
-        raise CodecError(f"{cls.__name__} is not ready")
-    if cls not in _DONE:
-        _BUSY.add(cls)
+def realize(codec: Codec, direction: str) -> None:
+    """Give a dataclass codec its generated encoder or decoder (generating it once)."""
+    key = (codec.hint, direction)
+    if key in _BUSY:  # used while its own function is being written (a default of its own type)
+        raise CodecError(f"{codec.hint.__name__} is not ready")
+    if key not in _DONE:
+        _BUSY.add(key)
         try:
-            _DONE[cls] = _generate(cls)
+            _DONE[key] = _generate(codec.hint, direction)
         finally:
-            _BUSY.discard(cls)
-    codec.encode, codec.decode = _DONE[cls]
+            _BUSY.discard(key)
+    setattr(codec, direction, _DONE[key])
 
 
 class _Source:
@@ -55,6 +57,7 @@ class _Source:
         self.ns: dict[str, Any] = {"fail": fail, "new": object.__new__, "str_encode": mc.str_encode,
                                    "int_encode": mc.int_encode, "NoneType": _NONE}
         self._names: dict[int, str] = {}
+        self._lazy: dict[tuple[Any, str], str] = {}
         self._count = 0
 
     def name(self, obj: Any) -> str:
@@ -65,6 +68,27 @@ class _Source:
             self._names[key] = f"_g{self._count}"
             self.ns[self._names[key]] = obj
         return self._names[key]
+
+    def function(self, hint: Any, direction: str) -> str:
+        """The name of the encoder or decoder (``direction``) of a ``hint``. A dataclass's is
+        generated on its first call (only the classes the data holds are ever generated),
+        which then rebinds the name to it."""
+        codec = mc.codec_for(hint)
+        done = _DONE.get((hint, direction))
+        if not _is_dataclass(hint) or done is not None:
+            return self.name(done or getattr(codec, direction))
+        key = (hint, direction)
+        if key not in self._lazy:
+            self._count += 1
+            name = self._lazy[key] = f"_g{self._count}"
+            ns = self.ns
+
+            def first_call(data: Any) -> Any:
+                realize(codec, direction)
+                ns[name] = getattr(codec, direction)
+                return ns[name](data)
+            ns[name] = first_call
+        return self._lazy[key]
 
     def tmp(self) -> str:
         self._count += 1
@@ -98,37 +122,33 @@ def _is_union(hint: Any) -> bool:
     return typing.get_origin(hint) in (typing.Union, types.UnionType)
 
 
-def _decoder(hint: Any) -> Callable[[Any], Any]:
-    codec = mc.codec_for(hint)
-    if _is_dataclass(hint):
-        if hint in _BUSY:  # a class that holds itself: call through the codec
-            return lambda data: codec.decode(data)
-        realize(codec)
-    return codec.decode
+@dataclasses.dataclass
+class _Layout:
+    fields: tuple[dataclasses.Field[Any], ...]
+    hints: dict[str, Any]
+    pads: list[list[Any] | None]  # see _pad
+    keep: int  # fields before ``keep`` are always written, the others when not at their defaults
 
 
-def _encoder(hint: Any) -> Callable[[Any], Any]:
-    codec = mc.codec_for(hint)
-    if _is_dataclass(hint):
-        if hint in _BUSY:
-            return lambda value: codec.encode(value)
-        realize(codec)
-    return codec.encode
+def _generate(cls: type, direction: str) -> Callable[[Any], Any]:
+    layout = _LAYOUTS.get(cls) or _layout(cls)
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") or not all(f.init for f in layout.fields):
+        return _generic(cls, layout, direction)
+    return (_encode_source if direction == "encode" else _decode_source)(cls, layout)
 
 
-def _generate(cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+def _layout(cls: type) -> _Layout:
     try:
         hints = typing.get_type_hints(cls)
     except Exception as exc:  # noqa: BLE001 - a hint that names nothing: the class cannot be coded
         raise CodecError(f"cannot read the type hints of {cls.__name__}: {exc}") from exc
     fields = dataclasses.fields(cls)
-    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") or not all(f.init for f in fields):
-        return _generic(cls, [hints[f.name] for f in fields], fields)
     pads = [_pad(f, hints[f.name]) for f in fields]
-    keep = len(fields)  # fields before ``keep`` are always written
+    keep = len(fields)
     while keep and pads[keep - 1] is not None:
         keep -= 1
-    return _encode_source(cls, fields, hints, pads, keep), _decode_source(cls, fields, hints, pads, keep)
+    _LAYOUTS[cls] = _Layout(fields, hints, pads, keep)
+    return _LAYOUTS[cls]
 
 
 def _pad(f: dataclasses.Field[Any], hint: Any) -> list[Any] | None:
@@ -145,8 +165,8 @@ def _pad(f: dataclasses.Field[Any], hint: Any) -> list[Any] | None:
 # --- decoding -------------------------------------------------------------------------------
 
 
-def _decode_source(cls: type, fields: tuple[dataclasses.Field[Any], ...], hints: dict[str, Any],
-                   pads: list[list[Any] | None], keep: int) -> Callable[[Any], Any]:
+def _decode_source(cls: type, layout: _Layout) -> Callable[[Any], Any]:
+    fields, hints, pads, keep = layout.fields, layout.hints, layout.pads, layout.keep
     src, n, what = _Source(), len(fields), cls.__name__
     fill = [[p[0] for p in pads[k:] if p is not None] for k in range(keep, n + 1)]
     src.add(0, "def decode(data):")
@@ -189,7 +209,7 @@ def _decode_value(src: _Source, hint: Any, var: str, ind: int, where: str) -> No
         src.add(ind, f"if type({var}) is not {kind.__name__} or ({var} := {src.name(table)}.get({var})) is None:")
         src.fail(ind + 1, f"{where}: not a {hint.__name__}")
     elif _is_dataclass(hint):
-        src.add(ind, f"{var} = {src.name(_decoder(hint))}({var})")
+        src.add(ind, f"{var} = {src.function(hint, 'decode')}({var})")
     elif _is_union(hint) and mc.codec_for(hint).untagged:
         _decode_union(src, hint, var, ind, where)
     elif origin in (list, set, frozenset) or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
@@ -197,7 +217,7 @@ def _decode_value(src: _Source, hint: Any, var: str, ind: int, where: str) -> No
     elif origin is dict and (not args or args[0] is str):
         _decode_dict(src, args[1] if args else Any, var, ind, where)
     else:
-        src.add(ind, f"{var} = {src.name(_decoder(hint))}({var})")
+        src.add(ind, f"{var} = {src.function(hint, 'decode')}({var})")
 
 
 def _decode_union(src: _Source, hint: Any, var: str, ind: int, where: str) -> None:
@@ -208,7 +228,7 @@ def _decode_union(src: _Source, hint: Any, var: str, ind: int, where: str) -> No
     branches: list[tuple[str, str | None]] = [(" or ".join(same), None)] if same else []
     rest: str | None = None
     for alt in alts:
-        call = f"{var} = {src.name(_decoder(alt.hint))}({var})"
+        call = f"{var} = {src.function(alt.hint, 'decode')}({var})"
         if alt.kinds is None:  # the only alternative (Any | None)
             rest = call
         elif alt.hint not in _PRIMS:
@@ -228,8 +248,8 @@ def _item(src: _Source, hint: Any, var: str) -> str:
     if _is_union(hint) and mc.codec_for(hint).untagged:
         prims = [a.hint for a in mc.alternatives(hint)[1] if a.hint in _PRIMS]
         if prims:
-            return f"({var} if type({var}) is {prims[0].__name__} else {src.name(_decoder(hint))}({var}))"
-    return f"{src.name(_decoder(hint))}({var})"
+            return f"({var} if type({var}) is {prims[0].__name__} else {src.function(hint, 'decode')}({var}))"
+    return f"{src.function(hint, 'decode')}({var})"
 
 
 def _decode_items(src: _Source, origin: Any, item: Any, var: str, ind: int, where: str) -> None:
@@ -265,8 +285,8 @@ def _decode_dict(src: _Source, value: Any, var: str, ind: int, where: str) -> No
 # --- encoding -------------------------------------------------------------------------------
 
 
-def _encode_source(cls: type, fields: tuple[dataclasses.Field[Any], ...], hints: dict[str, Any],
-                   pads: list[list[Any] | None], keep: int) -> Callable[[Any], Any]:
+def _encode_source(cls: type, layout: _Layout) -> Callable[[Any], Any]:
+    fields, hints, pads, keep = layout.fields, layout.hints, layout.pads, layout.keep
     src, n, what = _Source(), len(fields), cls.__name__
     names = [f"f{i}" for i in range(n)]
     src.add(0, "def encode(value):")
@@ -319,7 +339,7 @@ def _encode_value(src: _Source, hint: Any, var: str, ind: int, where: str) -> No
         src.add(ind, f"{var} = {{({k} if type({k}) is str else str_encode({k})): "
                      f"{_encoded(src, args[1] if args else Any, x)} for {k}, {x} in {var}.items()}}")
     else:  # a dataclass, None, Any, a set, a tuple, a tagged union
-        src.add(ind, f"{var} = {src.name(_encoder(hint))}({var})")
+        src.add(ind, f"{var} = {src.function(hint, 'encode')}({var})")
 
 
 def _encode_union(src: _Source, hint: Any, var: str, ind: int) -> None:
@@ -330,7 +350,7 @@ def _encode_union(src: _Source, hint: Any, var: str, ind: int) -> None:
     branches: list[tuple[str, str | None]] = [(" or ".join(same), None)] if same else []
     for alt in alts:
         if _is_dataclass(alt.hint):
-            branches.append((f"{kind} is {src.name(alt.hint)}", f"{var} = {src.name(_encoder(alt.hint))}({var})"))
+            branches.append((f"{kind} is {src.name(alt.hint)}", f"{var} = {src.function(alt.hint, 'encode')}({var})"))
         elif _plain_enum(alt.hint) is not None:
             branches.append((f"{kind} is {src.name(alt.hint)}", f"{var} = {var}._value_"))
     for index, (condition, line) in enumerate(branches):
@@ -347,27 +367,26 @@ def _encoded(src: _Source, hint: Any, var: str) -> str:
     if _is_union(hint) and mc.codec_for(hint).untagged:
         prims = [a.hint for a in mc.alternatives(hint)[1] if a.hint in _PRIMS]
         if prims:
-            return f"({var} if type({var}) is {prims[0].__name__} else {src.name(_encoder(hint))}({var}))"
-    return f"{src.name(_encoder(hint))}({var})"
+            return f"({var} if type({var}) is {prims[0].__name__} else {src.function(hint, 'encode')}({var}))"
+    return f"{src.function(hint, 'encode')}({var})"
 
 
 # --- classes the generated code cannot build directly ------------------------------------------
 
 
-def _generic(cls: type, hints: list[Any], fields: tuple[dataclasses.Field[Any], ...]
-             ) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """Encoder and decoder of a dataclass with ``__post_init__``, slots or non-init fields:
+def _generic(cls: type, layout: _Layout, direction: str) -> Callable[[Any], Any]:
+    """The encoder or decoder of a dataclass with ``__post_init__``, slots or non-init fields:
     built through its ``__init__`` (none in the model today)."""
-    codecs = [mc.codec_for(h) for h in hints]
-    names = [f.name for f in fields]
+    fields = layout.fields
+    codecs = [mc.codec_for(layout.hints[f.name]) for f in fields]
 
     def encode_object(value: Any) -> list[Any]:
         if type(value) is not cls:
             fail(f"expected {cls.__name__}, got {type(value).__name__}")
-        return [c.encode(getattr(value, name)) for name, c in zip(names, codecs)]
+        return [c.encode(getattr(value, f.name)) for f, c in zip(fields, codecs)]
 
     def decode_object(data: Any) -> Any:
-        if type(data) is not list or len(data) != len(names):
+        if type(data) is not list or len(data) != len(fields):
             fail(f"malformed {cls.__name__}")
         values = [c.decode(d) for c, d in zip(codecs, data)]
         try:
@@ -378,4 +397,4 @@ def _generic(cls: type, hints: list[Any], fields: tuple[dataclasses.Field[Any], 
         except Exception as exc:  # noqa: BLE001 - a class refusing the values: malformed data
             raise CodecError(f"cannot build {cls.__name__}: {exc}") from exc
         return obj
-    return encode_object, decode_object
+    return encode_object if direction == "encode" else decode_object
