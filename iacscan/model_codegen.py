@@ -1,13 +1,14 @@
-"""The encoder and decoder ``model_codec`` generates for each dataclass, on its first use.
+"""The encoder and decoder ``model_codec`` generates for each dataclass, each on its first use.
 
-From the class's fields and type hints, the source of two functions is written and compiled
-once. The decoder checks the list's length (filling the trailing fields the encoder left out
-with their defaults), unpacks it and checks every field inline: ``type(x) is str`` for a
-str, a table lookup for an enum, one branch per JSON type for a union (``str | Unknown |
-None``: a str stays, null stays, a list is an Unknown), one comprehension for a list or a
-dict; then it builds the object as the dataclass's ``__init__`` would, without the call
-(``object.__new__`` and the fields set directly; frozen classes through their ``__dict__``).
-The encoder does the reverse and leaves out trailing fields equal to their defaults.
+From the class's fields and type hints, the source of a function is written and compiled
+once (a class nested in another gets its own when the data first holds one). The decoder
+checks the list's length (filling the trailing fields the encoder left out with their
+defaults), unpacks it and checks every field inline: ``type(x) is str`` for a str, a table
+lookup for an enum, one branch per JSON type for a union (``str | Unknown | None``: a str
+stays, null stays, a list is an Unknown), one comprehension for a list or a dict; then it
+builds the object as the dataclass's ``__init__`` would, without the call (``object.__new__``
+and the fields set one by one; frozen classes through their ``__dict__``). The encoder does
+the reverse and leaves out trailing fields equal to their defaults.
 
 Nothing of the data ever becomes source: the source names fields (identifiers), literals of
 this module's own messages, and objects bound in the function's namespace (``_g1``...).
