@@ -29,8 +29,7 @@ from iacscan.model_codec import Codec, CodecError, fail
 
 _PRIMS = (str, int, bool, float)
 _NONE = type(None)
-#: generated functions of each dataclass by direction ("encode", "decode"), the (class,
-#: direction) pairs being generated now, and each class's layout
+#: each dataclass's generated functions by direction, those being generated now, its layout
 _DONE: dict[tuple[type, str], Callable[[Any], Any]] = {}
 _BUSY: set[tuple[type, str]] = set()
 _LAYOUTS: dict[type, _Layout] = {}
