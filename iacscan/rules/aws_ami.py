@@ -136,10 +136,10 @@ def _when(value: Any) -> dt.datetime | None:
 
 
 def _live(ctx: Context) -> Iterator[Finding]:
-    if not ctx.estate.images:
-        return  # no live AMI facts: nothing to judge
     now = _when(ctx.estate.snapshot_time) or dt.datetime.now(dt.timezone.utc)
     limit = int(ctx.options.get("max_ami_age_days", 180))
+    if not ctx.estate.images:
+        return  # no live AMI facts: nothing to judge
     for workload in ctx.estate.workloads.values():
         image = ctx.estate.images.get(workload.image) if isinstance(workload.image, str) else None
         if workload.source != "live" or image is None:
