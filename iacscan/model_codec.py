@@ -14,11 +14,8 @@ is written as the alternative's own encoding; any other union with more than one
 alternative becomes ``[index, value]`` naming the alternative. ``Any`` (an event pattern, a
 live image record) holds JSON values, where lists, tuples and the model's own dataclasses
 and enums are tagged (``["L", ...]``, ``["T", ...]``, ``["D", name, fields]``,
-``["E", name, value]``). ``FORMAT`` names this encoding and the model's layout: caches put it
-in their keys.
-
-Each dataclass gets an encoder and a decoder generated for it (``model_codegen``) with its
-fields' checks inlined; other types use the small functions below.
+``["E", name, value]``). ``FORMAT`` names the encoding (caches put it in their keys). Each
+dataclass gets an encoder and a decoder generated for it (``model_codegen``), checks inlined.
 
 Encoding refuses what the hints do not describe (a float where an int belongs, a tuple in
 an ``Any`` value's dict key, an object of a foreign class) with ``CodecError``: the caller
@@ -36,6 +33,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from iacscan import model
@@ -377,8 +375,14 @@ def _model_classes() -> list[type]:
 
 def _register_model() -> str:
     """Register the model's classes (they may appear inside ``Any`` values: an Unknown in an
-    event pattern) and return the fingerprint of their layout (names, field types, defaults)."""
+    event pattern) and return the fingerprint of their layout (names, field types, defaults)
+    and of the codec's source (this module and ``model_codegen``)."""
     digest = hashlib.sha256(_VERSION.encode())
+    for source in (Path(__file__), Path(__file__).with_name("model_codegen.py")):
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
     for cls in _model_classes():
         codec_for(cls)
         if issubclass(cls, Enum):
@@ -390,6 +394,6 @@ def _register_model() -> str:
     return digest.hexdigest()[:16]
 
 
-#: The encoding's name: this module's version of it and the model's layout. Caches of
+#: The encoding's name: its version, the model's layout and the codec's source. Caches of
 #: encoded values put it in their keys.
 FORMAT = f"codec{_VERSION}-{_register_model()}"
