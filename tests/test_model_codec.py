@@ -445,3 +445,9 @@ def test_format_is_the_same_in_every_process() -> None:
     runs = {subprocess.run([sys.executable, "-c", "from iacscan.model_codec import FORMAT; print(FORMAT)"],
                            capture_output=True, text=True, check=True).stdout for _ in range(2)}
     assert len(runs) == 1 and runs.pop().strip() == FORMAT
+
+
+def test_the_cloudformation_cache_is_keyed_by_the_format() -> None:
+    from iacscan.parsers import cfn_cache
+
+    assert f"/{FORMAT}/" in cfn_cache.tag()
