@@ -363,7 +363,7 @@ def test_wrong_data_in_any_field_raises_codec_error(name: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(FIELDS), st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3)
-                                             | st.floats(allow_nan=False),
+                                             | st.floats(allow_nan=False, allow_infinity=False),
                                              lambda inner: st.lists(inner, max_size=3)
                                              | st.dictionaries(st.text(max_size=2), inner, max_size=2),
                                              max_leaves=10))
