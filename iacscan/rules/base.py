@@ -144,6 +144,14 @@ class Context:
     options: dict[str, Any]
     severity: Severity
 
+    def _pins_severity(self) -> bool:
+        """``ruleset.pins_severity`` of this rule, asked once per context (rules that give
+        each finding its severity ask it per finding)."""
+        found = self.__dict__.get("_pinned")
+        if found is None:
+            found = self.__dict__["_pinned"] = self.ruleset.pins_severity(self.meta.id)
+        return bool(found)
+
     def finding(
         self,
         *,
@@ -161,7 +169,7 @@ class Context:
         """A finding of this rule. ``severity`` overrides the rule's for this finding
         only (e.g. SG101 is critical on admin ports) unless the ruleset pinned one."""
         details = dict(details or {})
-        sev = severity if severity is not None and not self.ruleset.pins_severity(self.meta.id) else self.severity
+        sev = severity if severity is not None and not self._pins_severity() else self.severity
         values: dict[str, Any] = {"resource": resource, "live_id": live_id or "<group-id>", **details}
         return Finding(
             rule_id=self.meta.id, severity=sev, title=self.meta.title, message=message,
