@@ -178,7 +178,8 @@ def _code_tag() -> str:
             digest.update(Path(str(module.__file__)).read_bytes())
         except OSError:
             return parser_tag() + "/unknown"
-    return f"{parser_tag()}/roots-{tf_rootcodec.FORMAT}-{digest.hexdigest()[:16]}"
+    # model_codec.FORMAT: the encoding, the model's layout and the codec's source (model_codegen too)
+    return f"{parser_tag()}/roots-{tf_rootcodec.FORMAT}-{model_codec.FORMAT}-{digest.hexdigest()[:16]}"
 
 
 def _tag() -> str:

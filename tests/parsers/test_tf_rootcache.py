@@ -259,7 +259,7 @@ def test_an_entry_in_the_old_layout_is_ignored(tmp_path: Path) -> None:
     assert tf_rootcodec.decode(json.dumps(old).encode()) is None
     warm, parsed = cached(top, cache)
     assert warm == reference and "envs/prod" in parsed and "envs/dev" not in parsed
-    assert f"/roots-{tf_rootcodec.FORMAT}-" in tf_rootcache._code_tag()
+    assert f"/roots-{tf_rootcodec.FORMAT}-{model_codec.FORMAT}-" in tf_rootcache._code_tag()
 
 
 def _fragment() -> tf_fragments.Fragment:
