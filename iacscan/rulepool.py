@@ -114,10 +114,10 @@ def check_all(tasks: Sequence[Task], internal_error: ErrorFinding, *, jobs: int 
     else one after the other. ``jobs`` as ``--jobs`` (None: one per core); ``size``: the
     estate's groups + workloads, compared with ``min_size``."""
     if not _may_fork(jobs, size, min_size):
-        return [check_one(r, c, internal_error) for r, c in tasks]
+        return _here(list(tasks), internal_error)
     mine, theirs = plan([registered.meta.id for registered, _ in tasks])
     if not mine or not theirs:
-        return [check_one(r, c, internal_error) for r, c in tasks]
+        return _here(list(tasks), internal_error)
     parent = [tasks[i] for i in mine]
     child = [tasks[i] for i in theirs]
     got_parent, got_child = _forked(parent, child, internal_error)
@@ -168,21 +168,24 @@ def plan(rule_ids: Sequence[str]) -> tuple[list[int], list[int]]:
 def _forked(parent: list[Task], child: list[Task], internal_error: ErrorFinding) -> tuple[list[Outcome], list[Outcome]]:
     """Check ``child`` in a forked process and ``parent`` here; the child's half here too
     when the child fails."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    read_fd, write_fd = os.pipe()
+    try:
+        for stream in (sys.stdout, sys.stderr):  # or the child would write their buffers again
+            if stream is not None:
+                stream.flush()
+        read_fd, write_fd = os.pipe()
+    except (OSError, ValueError):  # out of descriptors, a closed stream: check both halves here
+        return _here(parent, internal_error), _here(child, internal_error)
     try:
         pid = os.fork()
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        serial = [check_one(r, c, internal_error) for r, c in parent + child]
-        return serial[:len(parent)], serial[len(parent):]
+        return _here(parent, internal_error), _here(child, internal_error)
     if pid == 0:
         _child(read_fd, write_fd, child, internal_error)
     os.close(write_fd)
     try:
-        mine = [check_one(r, c, internal_error) for r, c in parent]
+        mine = _here(parent, internal_error)
         data = _read_all(read_fd)
     except BaseException:
         _kill(pid)
@@ -192,8 +195,13 @@ def _forked(parent: list[Task], child: list[Task], internal_error: ErrorFinding)
         status = _reap(pid)
     theirs = _decode(data, len(child)) if status == 0 else None
     if theirs is None:
-        theirs = [check_one(r, c, internal_error) for r, c in child]
+        theirs = _here(child, internal_error)
     return mine, theirs
+
+
+def _here(tasks: list[Task], internal_error: ErrorFinding) -> list[Outcome]:
+    """``tasks`` checked in this process, in order."""
+    return [check_one(r, c, internal_error) for r, c in tasks]
 
 
 def _child(read_fd: int, write_fd: int, tasks: list[Task], internal_error: ErrorFinding) -> NoReturn:
@@ -208,7 +216,7 @@ def _child(read_fd: int, write_fd: int, tasks: list[Task], internal_error: Error
         if fault == "raise":
             raise RuntimeError("rulepool test fault")
         if fault != "exit":
-            payload = pickle.dumps([check_one(r, c, internal_error) for r, c in tasks],
+            payload = pickle.dumps(_here(tasks, internal_error),
                                    protocol=pickle.HIGHEST_PROTOCOL)
             if fault == "garbage":
                 payload = b"\x80\x05not a pickle" + payload[:8]
@@ -264,4 +272,4 @@ def _reap(pid: int) -> int:
         _, status = os.waitpid(pid, 0)
     except ChildProcessError:
         return -1
-    return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    return os.waitstatus_to_exitcode(status)

@@ -184,9 +184,9 @@ def _read(path: str, size: int) -> bytes | None:
         return None
     try:
         data = os.read(fd, size + 1)
-        if len(data) <= size:
+        if len(data) == size:
             return data
-        chunks = [data]  # it grew since: read on to its end
+        chunks = [data]  # it grew or shrank since, or a short read (network file systems): on to its end
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
         return b"".join(chunks)

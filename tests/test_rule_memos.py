@@ -155,6 +155,8 @@ def test_exposed_groups_lists_the_groups_the_internet_reaches_in_order_per_estat
     second = estate_of(private)
     assert exposed_groups(second) == []
     assert [g.uid for g, _ in exposed_groups(first)] == ["a#open", "a#halves"]
+    assert exposed_groups(Estate()) == []  # no group: nothing asks internet_exposure
+    assert [g.uid for g, _ in exposed_groups(first)] == ["a#open", "a#halves"]
 
 
 def test_remediation_with_names_that_are_not_plain_formats_with_every_value() -> None:

@@ -44,7 +44,7 @@ def broken(ctx: Context) -> Iterator[Finding]:
 
 
 def run(root: Path, cache: Path, jobs: int | None, fork_min_size: int = 0, fault: str = "",
-        raising: bool = False) -> dict[str, Any]:
+        raising: bool = False, closed_stdout: bool = False) -> dict[str, Any]:
     """(In the worker.) The rules on a freshly loaded estate, with the test rules registered:
     everything but the pid rule's finding, which process checked the pid rule, and whether
     a child was left unreaped."""
@@ -58,7 +58,14 @@ def run(root: Path, cache: Path, jobs: int | None, fork_min_size: int = 0, fault
              remediation=Remediation(summary="none"))(fn)
     try:
         estate = load_estate(root, [root], ScanOptions(cache_dir=cache, jobs=1))
-        result = run_rules(estate, load_ruleset(None), jobs, fork_min_size)
+        real = sys.stdout
+        if closed_stdout:  # flushing it before a fork raises ValueError
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed at once
+            sys.stdout.close()
+        try:
+            result = run_rules(estate, load_ruleset(None), jobs, fork_min_size)
+        finally:
+            sys.stdout = real
     finally:
         for rule_id, _ in tests:
             REGISTRY.pop(rule_id, None)
@@ -146,6 +153,14 @@ def test_the_parent_checks_the_childs_half_when_the_child_fails(worker: ProcessP
     failed = check(worker, estate_dir, jobs=2, raising=True, fault=fault)
     assert not failed["forked"]  # the pid rule was checked again here
     same(failed, serial)
+
+
+def test_no_fork_when_the_output_cannot_be_flushed(worker: ProcessPoolExecutor,
+                                                   estate_dir: tuple[Path, Path]) -> None:
+    serial = check(worker, estate_dir, jobs=1)
+    unflushable = check(worker, estate_dir, jobs=2, closed_stdout=True)
+    assert not unflushable["forked"]
+    same(unflushable, serial)
 
 
 def test_the_split_keeps_order_pins_and_groups() -> None:

@@ -124,10 +124,7 @@ def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
 
     SG101-SG104 all ask this of every group; it is computed once per group and estate
     (the model does not change while rules run). Callers must not change the result."""
-    if not _memo_owner or _memo_owner[0]() is not estate:
-        _memo.clear()
-        _exposed[0] = None
-        _memo_owner[:] = [weakref.ref(estate)]
+    _own(estate)
     if group.uid not in _memo:
         _memo[group.uid] = _internet_exposure(estate, group)
     return _memo[group.uid]
@@ -136,7 +133,8 @@ def internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
 def exposed_groups(estate: Estate) -> list[tuple[SecurityGroup, list[Exposure]]]:
     """The groups of ``estate`` with an ingress rule that admits the internet, in estate
     order, each with its ``internet_exposure``; worked out once per estate like it."""
-    known = _exposed[0] if _memo_owner and _memo_owner[0]() is estate else None
+    _own(estate)
+    known = _exposed[0]
     if known is None:
         known = [(g, found) for g in estate.groups.values() if (found := internet_exposure(estate, g))]
         _exposed[0] = known
@@ -144,6 +142,14 @@ def exposed_groups(estate: Estate) -> list[tuple[SecurityGroup, list[Exposure]]]
 
 
 _exposed: list[list[tuple[SecurityGroup, list[Exposure]]] | None] = [None]
+
+
+def _own(estate: Estate) -> None:
+    """Make the memos ``estate``'s, emptied when they held another estate's results."""
+    if not _memo_owner or _memo_owner[0]() is not estate:
+        _memo.clear()
+        _exposed[0] = None
+        _memo_owner[:] = [weakref.ref(estate)]
 
 
 def _internet_exposure(estate: Estate, group: SecurityGroup) -> list[Exposure]:
