@@ -64,16 +64,11 @@ def entry() -> None:
     Standard output and error are flushed first (nothing else is left open: output files are
     written and closed by then). ``main`` itself returns normally, for callers in-process."""
     code = main()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader went away: as ``run`` treats it
-        _silence_stdout()
-    except (OSError, ValueError):
-        pass
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader went away, or the stream is closed
+            pass
     os._exit(code)
 
 

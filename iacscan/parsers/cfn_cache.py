@@ -7,13 +7,14 @@ the file name and source), the ``ParseError`` of a template that cannot be decod
 nothing at all for a YAML/JSON file that is not a template. A later scan with the same
 file reuses it without decoding.
 
-An entry (``iacscan.cache_store.EntryStore``, kind ``cfn``) is keyed by the SHA-256 of the file's
-bytes, its path relative to the scan root (it is part of every uid and location), the
-``--parameters`` overrides and the limits that decide whether a file is refused
-(``file-size``, ``depth``, ``values``, ``file-timeout``: a scan under other limits could
-have refused the file, so it does not reuse the entry); its tag adds to ``parser_tag()`` (iacscan's version
-and the source of every parser module, this one and ``cloudformation.py`` included) the
-codec's ``FORMAT``, a hash of ``model.py``, ``model_codec.py`` and ``model_codegen.py`` and the versions of cfn-lint, PyYAML and Python.
+An entry (``iacscan.cache_store.EntryStore``, kind ``cfn``) is keyed by the SHA-256 of
+the file's bytes, its path relative to the scan root (it is part of every uid and
+location), the ``--parameters`` overrides and the limits that decide whether a file is
+refused (``file-size``, ``depth``, ``values``, ``file-timeout``: a scan under other limits
+could have refused the file, so it does not reuse the entry); its tag adds to
+``parser_tag()`` (iacscan's version and the source of every parser module, this one and
+``cloudformation.py`` included) the codec's ``FORMAT``, a hash of ``model.py``,
+``model_codec.py`` and ``model_codegen.py`` and the versions of cfn-lint, PyYAML and Python.
 Files refused by a limit, a timeout or an internal error are never kept. Entries are
 decoded with ``model_codec`` (checked types, model classes only); anything wrong with one
 is a miss.

@@ -48,13 +48,12 @@ def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path],
     ``cache``: parsed files by content to start from (e.g. ``iacscan.cache.DiskParseCache``);
     ``jobs``: parser processes (None: one per core, 1: parse in this process). Each root's
     model is built on its own and the models merged (``tf_fragments``)."""
-    from iacscan.parsers import tf_fragments  # built separately; imported when first needed
+    from iacscan.parsers import tf_fragments, tf_model  # built separately; imported when first needed
 
     loader = Loader(root, cache)
     given = [_norm(d) for d in dirs]
-    estate: Estate | None = None
-    per_root: list[list[ResourceInstance]] = []
     with _recursion_limit(RECURSION_LIMIT):
+        estate: Estate | None = None
         if _root_cache_applies(cache, jobs):
             from iacscan.parsers import tf_rootcache  # evaluated roots kept next to the parse cache
 
@@ -63,10 +62,10 @@ def parse_terraform(root: Path, dirs: list[Path], var_files: list[Path],
                 estate = tf_fragments.assemble(fragments, root)
             else:  # built jointly: every root's instances are needed (rare, see tf_fragments)
                 loader = Loader(root, cache)
+                per_root = _load_all(loader, given, var_files, jobs)
+                estate = tf_model.build_estate([i for instances in per_root for i in instances], root, [])
         if estate is None:
-            per_root = _load_all(loader, given, var_files, jobs)
-    if estate is None:
-        estate = tf_fragments.build_roots(per_root, root)
+            estate = tf_fragments.build_roots(_load_all(loader, given, var_files, jobs), root)
     estate.errors.extend(loader.errors)
     estate.unresolved.extend(loader.unresolved)
     estate.files = sorted(set(loader.files))

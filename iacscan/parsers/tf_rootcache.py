@@ -24,7 +24,9 @@ plain sequence (parse all, find the roots, evaluate each) with:
 
 Not cached: a root whose evaluation recursed too deeply, read a file that hit a limit
 (``iacscan.limits``: size, depth, time) or depends on something without a fingerprint,
-a fragment that must be built jointly with the others, and a result that the codecs cannot
+a fragment with a literal ``id`` attribute (``tf_fragments``: such an estate is built
+jointly; a fragment with literals that may name another root is kept, and whether the
+fragments can be merged is decided when they are), and a result that the codecs cannot
 round-trip (``tf_rootcodec``, ``iacscan.model_codec``). Entries carry the parser tag
 (versions and parser source), the entry format, the model, model codec, limits and
 discovery sources and the limits in force. The result of a scan is the same, in the same

@@ -9,12 +9,11 @@ boto3), ``{from_port}``, ``{to_port}``, ``{tf_protocol}`` and ``{cfn_protocol}``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from iacscan import net
 from iacscan.findings import Finding, Severity
-from iacscan.model import Direction, Estate, Peer, PeerKind, PrefixList, Rule, SecurityGroup, is_unknown
+from iacscan.model import Estate, Peer, PeerKind, PrefixList, Rule, SecurityGroup, is_unknown
 from iacscan.rules.base import Context
 
 #: Names of well-known ports, for messages only.
@@ -239,12 +238,3 @@ def group_finding(ctx: Context, group: SecurityGroup, message: str, *,
     """A finding about a whole group, on the group's line."""
     return ctx.finding(resource=group.address, uid=group.uid, location=group.location, message=message,
                        details=details, environment=group.environment, extra=extra, live_id=group.live_id)
-
-
-def ingress(group: SecurityGroup) -> Iterator[Rule]:
-    return (r for r in group.rules if r.direction is Direction.INGRESS)
-
-
-def egress(group: SecurityGroup) -> Iterator[Rule]:
-    return (r for r in group.rules if r.direction is Direction.EGRESS)
-
